@@ -1,0 +1,11 @@
+/*
+ * commands.h - the CLI's sub-commands. Each is `int cmd_x(int argc, char **argv)`
+ * with argv[0] the sub-command's name; it returns the process exit code.
+ * To add one: declare it here, add it to the table in main.c.
+ */
+#ifndef VG_APPS_COMMANDS_H
+#define VG_APPS_COMMANDS_H
+
+int cmd_models(int argc, char **argv);
+
+#endif
