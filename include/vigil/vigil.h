@@ -8,6 +8,7 @@
 #include "vigil/clock.h"
 #include "vigil/log.h"
 #include "vigil/queue.h"
+#include "vigil/results.h"
 #include "vigil/status.h"
 #include "vigil/thread.h"
 
