@@ -13,6 +13,7 @@
 # Variables: JOBS (parallel jobs, default: number of cores), WERROR=ON|OFF
 # (default ON when CI is set), VIGIL_SHARED (reference folder, default ../shared).
 
+MAKEFLAGS += --no-print-directory
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX  ?= /usr/local
 BUILD   ?= build
