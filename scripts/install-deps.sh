@@ -30,6 +30,7 @@ libonnx-dev
 libonnx-testdata
 libjpeg62-turbo-dev
 libcairo2-dev
+libfontconfig-dev
 fonts-dejavu-core
 libsdl2-dev
 xvfb

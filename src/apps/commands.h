@@ -7,5 +7,6 @@
 #define VG_APPS_COMMANDS_H
 
 int cmd_models(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

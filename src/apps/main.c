@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
     {"models", cmd_models, "list the fetched models and their signatures"},
+    {"eval", cmd_eval, "COCO AP/AR of a results file against a ground truth"},
 };
 
 static void usage(FILE *f) {
