@@ -33,6 +33,7 @@ libcairo2-dev
 libfontconfig-dev
 fonts-dejavu-core
 libsdl2-dev
+libglib2.0-dev
 xvfb
 xauth
 ffmpeg

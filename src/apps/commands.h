@@ -8,5 +8,9 @@
 
 int cmd_models(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_infer(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_onnx_test(int argc, char **argv);
 
 #endif

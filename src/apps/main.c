@@ -14,8 +14,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"infer", cmd_infer, "run a model once on raw tensor files, write outputs + outputs.json"},
+    {"model", cmd_model, "'model info PATH': signature, op counts, parameters, weight bytes"},
+    {"bench", cmd_bench, "latency, p90, peak RSS and per-op profile of a model"},
     {"models", cmd_models, "list the fetched models and their signatures"},
     {"eval", cmd_eval, "COCO AP/AR of a results file against a ground truth"},
+    {"onnx-test", cmd_onnx_test, "run ONNX backend conformance tests"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,469 @@
+/*
+ * plan.c - execution plans: scheduling (node -> backend), segments, the
+ * static memory plan and the executor.
+ *
+ * DESIGN
+ * A plan belongs to one session and one set of input shapes; it is built
+ * once (the only place that allocates) and then run any number of times
+ * without allocating.
+ *
+ * Building, in passes:
+ *  1. Shapes: vgi_propagate() infers every value's shape for these inputs
+ *     and evaluates what is computable from shapes alone (plan-time values).
+ *  2. Nodes that still need run-time data are executed, in graph order.
+ *     View nodes (reshape, squeeze, unsqueeze, flatten, identity) are elided:
+ *     their output aliases their input's buffer.
+ *  3. Each remaining node goes to the preferred backend if supports_node()
+ *     says yes, else to ref (node by node fallback). Consecutive nodes on the
+ *     same backend form a segment.
+ *  4. A value is `external` when it crosses a segment boundary, is a graph
+ *     input/output, or is constant; it is then kept in plain layout.
+ *  5. Memory: every run-time value (and graph input) gets a slot in one
+ *     arena; slots are reused between values whose lifetimes (first
+ *     definition .. last use, in execution steps) do not overlap; aliases
+ *     share their root's slot, whose lifetime covers all of them. Placement
+ *     is greedy by size (largest first, lowest non-conflicting offset).
+ *  6. Each segment is handed to its backend's segment_prepare() with the
+ *     final pointers.
+ * Running copies the inputs into their slots and runs the segments in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend_impl.h"
+#include "core/core_impl.h"
+#include "engine/engine_impl.h"
+#include "vigil/alloc.h"
+#include "vigil/clock.h"
+
+#define ARENA_ALIGN 64
+
+typedef struct plan_seg {
+    vgi_backend *be;
+    vgi_segment  seg;
+    void        *state;
+    bool         prepared;
+} plan_seg;
+
+struct vgi_plan {
+    const vgi_graph *g;
+    vg_shape        *in_shapes;
+    vg_tensor       *tensors;  /* per value */
+    void           **owned;    /* per value: plan-time computed data */
+    bool            *external; /* per value */
+    int             *exec;     /* node ids run at run time (not elided), in order */
+    int              n_exec;
+    plan_seg        *segs;
+    int              n_segs;
+    unsigned char   *arena;
+    size_t           arena_bytes;
+    bool             profile;
+    int64_t         *prof_ns; /* per exec entry */
+    const char     **prof_be; /* per exec entry */
+    int              n_pref, n_ref;
+    int              n_values; /* g->n_values at creation */
+};
+
+typedef struct slot {
+    int    root;
+    size_t size;
+    int    first, last; /* steps */
+    size_t offset;
+} slot;
+
+static int slot_cmp(const void *a, const void *b) {
+    const slot *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->root - y->root;
+}
+
+static int find_root(const int *alias, int v) {
+    while (alias[v] != v)
+        v = alias[v];
+    return v;
+}
+
+void vgi_plan_destroy(vgi_plan *p) {
+    if (!p)
+        return;
+    for (int s = 0; s < p->n_segs; s++) {
+        plan_seg *ps = &p->segs[s];
+        if (ps->prepared && ps->be->iface->segment_release)
+            ps->be->iface->segment_release(ps->be->ctx, ps->state);
+        vg_free((void *)ps->seg.nodes);
+    }
+    if (p->owned)
+        for (int v = 0; v < p->n_values; v++)
+            vg_free(p->owned[v]);
+    vg_free(p->owned);
+    vg_free(p->segs);
+    vg_free(p->tensors);
+    vg_free(p->external);
+    vg_free(p->exec);
+    vg_free(p->in_shapes);
+    vg_free(p->prof_ns);
+    vg_free(p->prof_be);
+    vg_aligned_free(p->arena);
+    vg_free(p);
+}
+
+bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes) {
+    for (int i = 0; i < p->g->n_inputs; i++)
+        if (!vg_shape_equal(&p->in_shapes[i], &input_shapes[i]))
+            return false;
+    return true;
+}
+
+static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of_node, int *alias,
+                             vgi_err *err) {
+    const vgi_graph *g  = p->g;
+    int              nv = g->n_values;
+    /* Arena values: graph inputs and outputs of executed or elided nodes. */
+    int  *first   = vg_malloc((size_t)nv * sizeof(int));
+    int  *last    = vg_malloc((size_t)nv * sizeof(int));
+    slot *slots   = vg_calloc((size_t)nv, sizeof(slot));
+    int   n_slots = 0;
+    if (!first || !last || !slots) {
+        vg_free(first);
+        vg_free(last);
+        vg_free(slots);
+        return VG_E_NOMEM;
+    }
+    for (int v = 0; v < nv; v++) {
+        first[v] = last[v] = -2; /* -2: not in the arena */
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        int v = g->inputs[i].value;
+        if (!p->tensors[v].data)
+            first[v] = last[v] = -1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!is_run[i])
+            continue;
+        const vgi_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++)
+            first[n->out[k]] = last[n->out[k]] = step_of_node[i];
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!is_run[i])
+            continue;
+        const vgi_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j];
+            if (v >= 0 && first[v] != -2 && step_of_node[i] > last[v])
+                last[v] = step_of_node[i];
+        }
+    }
+    int end = p->n_exec + 1;
+    for (int i = 0; i < g->n_outputs; i++) {
+        int v = g->outputs[i].value;
+        if (first[v] != -2)
+            last[v] = end;
+    }
+    /* Merge alias classes into their roots. */
+    for (int v = 0; v < nv; v++) {
+        if (first[v] == -2)
+            continue;
+        int r = find_root(alias, v);
+        if (r == v)
+            continue;
+        if (first[v] < first[r])
+            first[r] = first[v];
+        if (last[v] > last[r])
+            last[r] = last[v];
+    }
+    for (int v = 0; v < nv; v++) {
+        if (first[v] == -2 || find_root(alias, v) != v)
+            continue;
+        size_t sz = vg_tensor_nbytes(&p->tensors[v]);
+        sz        = (sz + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+        if (!sz)
+            sz = ARENA_ALIGN;
+        slots[n_slots++] = (slot){v, sz, first[v], last[v], 0};
+    }
+    qsort(slots, (size_t)n_slots, sizeof(slot), slot_cmp);
+    size_t total = 0;
+    for (int s = 0; s < n_slots; s++) {
+        /* Lowest offset that does not overlap a placed, time-overlapping slot. */
+        size_t off = 0;
+        bool   moved;
+        do {
+            moved = false;
+            for (int q = 0; q < s; q++) {
+                if (slots[q].last < slots[s].first || slots[s].last < slots[q].first)
+                    continue;
+                if (off < slots[q].offset + slots[q].size &&
+                    slots[q].offset < off + slots[s].size) {
+                    off   = slots[q].offset + slots[q].size;
+                    moved = true;
+                }
+            }
+        } while (moved);
+        slots[s].offset = off;
+        if (off + slots[s].size > total)
+            total = off + slots[s].size;
+    }
+    p->arena_bytes = total;
+    vg_status st   = VG_OK;
+    if (total) {
+        p->arena = vg_aligned_alloc(ARENA_ALIGN, total);
+        if (!p->arena)
+            st = vgi_err_set(err, VG_E_NOMEM, "cannot allocate a %zu-byte activation arena", total);
+    }
+    if (!st) {
+        int *slot_of = first; /* reuse: root -> slot offset index */
+        for (int s = 0; s < n_slots; s++)
+            p->tensors[slots[s].root].data = p->arena + slots[s].offset;
+        (void)slot_of;
+        for (int v = 0; v < nv; v++)
+            if (last[v] != -2 && find_root(alias, v) != v)
+                p->tensors[v].data = p->tensors[find_root(alias, v)].data;
+    }
+    vg_free(first);
+    vg_free(last);
+    vg_free(slots);
+    return st;
+}
+
+vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_backend *pref,
+                          vgi_backend *ref, bool profile, vgi_plan **out, vgi_err *err) {
+    *out        = NULL;
+    vgi_plan *p = vg_calloc(1, sizeof(vgi_plan));
+    if (!p)
+        return VG_E_NOMEM;
+    int       nv = g->n_values, nn = g->n_nodes;
+    vg_status st     = VG_OK;
+    bool     *is_run = NULL;
+    int      *step = NULL, *alias = NULL, *seg_of = NULL, *be_of = NULL;
+    p->g         = g;
+    p->n_values  = nv;
+    p->profile   = profile;
+    p->tensors   = vg_calloc((size_t)(nv ? nv : 1), sizeof(vg_tensor));
+    p->owned     = vg_calloc((size_t)(nv ? nv : 1), sizeof(void *));
+    p->external  = vg_calloc((size_t)(nv ? nv : 1), sizeof(bool));
+    p->exec      = vg_malloc((size_t)(nn ? nn : 1) * sizeof(int));
+    p->in_shapes = vg_malloc((size_t)(g->n_inputs ? g->n_inputs : 1) * sizeof(vg_shape));
+    is_run       = vg_calloc((size_t)(nn ? nn : 1), sizeof(bool));
+    step         = vg_calloc((size_t)(nn ? nn : 1), sizeof(int));
+    alias        = vg_malloc((size_t)(nv ? nv : 1) * sizeof(int));
+    seg_of       = vg_malloc((size_t)(nn ? nn : 1) * sizeof(int));
+    be_of        = vg_malloc((size_t)(nn ? nn : 1) * sizeof(int));
+    if (!p->tensors || !p->owned || !p->external || !p->exec || !p->in_shapes || !is_run || !step ||
+        !alias || !seg_of || !be_of) {
+        st = VG_E_NOMEM;
+        goto fail;
+    }
+    memcpy(p->in_shapes, input_shapes, (size_t)g->n_inputs * sizeof(vg_shape));
+
+    /* Pass 1: shapes and plan-time values. */
+    vgi_vals_init(g, p->tensors, input_shapes);
+    st = vgi_propagate(g, p->tensors, p->owned, false, err);
+    if (st)
+        goto fail;
+
+    /* Pass 2: what runs; view nodes alias their input. */
+    for (int v = 0; v < nv; v++)
+        alias[v] = v;
+    for (int i = 0; i < nn; i++) {
+        const vgi_node *n = &g->nodes[i];
+        seg_of[i]         = -1;
+        be_of[i]          = -1;
+        bool known        = true;
+        for (int k = 0; k < n->n_out; k++)
+            if (!p->tensors[n->out[k]].data)
+                known = false;
+        if (known)
+            continue;
+        is_run[i] = true;
+        if ((vgi_op_get(n->op)->flags & VGI_OPF_VIEW) && !p->tensors[n->in[0]].data) {
+            alias[n->out[0]] = n->in[0];
+            step[i]          = p->n_exec; /* elided: uses happen at the next executed step */
+            continue;
+        }
+        step[i]              = p->n_exec + 1;
+        p->exec[p->n_exec++] = i;
+    }
+    /* An elided view's step: its input must live until the alias's last use,
+     * which alias merging takes care of; give it the step of the consumer side. */
+
+    /* Pass 3: backend assignment and segments. */
+    int n_segs = 0;
+    for (int e = 0; e < p->n_exec; e++) {
+        int  i   = p->exec[e];
+        bool use = pref != ref && pref->iface->supports_node(pref->ctx, g, i, p->tensors);
+        if (!use && !ref->iface->supports_node(ref->ctx, g, i, p->tensors)) {
+            st = vgi_err_set(err, VG_E_UNSUPPORTED,
+                             "%s: node '%s' (%s): no backend can run it (no reference kernel)",
+                             g->source ? g->source : "graph", g->nodes[i].name,
+                             vgi_op_name(g->nodes[i].op));
+            goto fail;
+        }
+        be_of[i] = use ? 0 : 1;
+        if (use)
+            p->n_pref++;
+        else
+            p->n_ref++;
+        if (e == 0 || be_of[p->exec[e - 1]] != be_of[i])
+            n_segs++;
+        seg_of[i] = n_segs - 1;
+    }
+    if (pref == ref) {
+        p->n_pref = p->n_ref;
+        p->n_ref  = 0;
+    }
+    p->segs = vg_calloc((size_t)(n_segs ? n_segs : 1), sizeof(plan_seg));
+    if (!p->segs) {
+        st = VG_E_NOMEM;
+        goto fail;
+    }
+    for (int e = 0; e < p->n_exec;) {
+        int s = seg_of[p->exec[e]], cnt = 0;
+        while (e + cnt < p->n_exec && seg_of[p->exec[e + cnt]] == s)
+            cnt++;
+        plan_seg *ps    = &p->segs[s];
+        int      *nodes = vg_malloc((size_t)cnt * sizeof(int));
+        if (!nodes) {
+            st = VG_E_NOMEM;
+            goto fail;
+        }
+        memcpy(nodes, p->exec + e, (size_t)cnt * sizeof(int));
+        ps->be           = be_of[p->exec[e]] == 0 ? pref : ref;
+        ps->seg.g        = g;
+        ps->seg.nodes    = nodes;
+        ps->seg.n_nodes  = cnt;
+        ps->seg.tensors  = p->tensors;
+        ps->seg.external = p->external;
+        ps->seg.index    = s;
+        p->n_segs        = s + 1;
+        e += cnt;
+    }
+
+    /* Pass 4: external values. */
+    for (int v = 0; v < nv; v++) {
+        int prod = g->values[v].producer;
+        if (prod < 0 || !is_run[prod] || seg_of[prod] < 0 || p->tensors[v].data)
+            p->external[v] = true; /* input, constant, plan-time value or elided view */
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        p->external[g->outputs[i].value] = true;
+    for (int i = 0; i < nn; i++) {
+        if (!is_run[i])
+            continue;
+        const vgi_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j];
+            if (v < 0)
+                continue;
+            int prod = g->values[v].producer;
+            if (prod < 0 || seg_of[i] < 0 || seg_of[prod] != seg_of[i])
+                p->external[v] = true;
+        }
+    }
+
+    /* Pass 5: memory. */
+    st = plan_memory(p, is_run, step, alias, err);
+    if (st)
+        goto fail;
+
+    /* Pass 6: backend preparation. */
+    for (int s = 0; s < p->n_segs; s++) {
+        plan_seg *ps = &p->segs[s];
+        if (ps->be->iface->segment_prepare) {
+            st = ps->be->iface->segment_prepare(ps->be->ctx, &ps->seg, &ps->state, err);
+            if (st)
+                goto fail;
+        }
+        ps->prepared = true;
+    }
+    if (profile) {
+        p->prof_ns = vg_calloc((size_t)(p->n_exec ? p->n_exec : 1), sizeof(int64_t));
+        p->prof_be = vg_calloc((size_t)(p->n_exec ? p->n_exec : 1), sizeof(char *));
+        if (!p->prof_ns || !p->prof_be) {
+            st = VG_E_NOMEM;
+            goto fail;
+        }
+    }
+    vg_free(is_run);
+    vg_free(step);
+    vg_free(alias);
+    vg_free(seg_of);
+    vg_free(be_of);
+    *out = p;
+    return VG_OK;
+fail:
+    if (st == VG_E_NOMEM && err && !err->msg[0])
+        vgi_err_set(err, VG_E_NOMEM, "out of memory while building the execution plan");
+    vg_free(is_run);
+    vg_free(step);
+    vg_free(alias);
+    vg_free(seg_of);
+    vg_free(be_of);
+    vgi_plan_destroy(p);
+    return st;
+}
+
+vg_status vgi_plan_run(vgi_plan *p, const void *const *inputs, vgi_err *err) {
+    const vgi_graph *g = p->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        vg_tensor *t = &p->tensors[g->inputs[i].value];
+        if (t->data && t->data != inputs[i])
+            memcpy(t->data, inputs[i], vg_tensor_nbytes(t));
+    }
+    int e = 0;
+    for (int s = 0; s < p->n_segs; s++) {
+        plan_seg                *ps = &p->segs[s];
+        const vgi_backend_iface *bi = ps->be->iface;
+        vg_status                st;
+        if (bi->segment_run && !(p->profile && bi->run_node)) {
+            int64_t t0 = p->profile ? vg_clock_ns() : 0;
+            st         = bi->segment_run(ps->be->ctx, ps->state, &ps->seg, err);
+            if (p->profile) {
+                /* Whole-segment time, attributed to its first node. */
+                p->prof_ns[e] = vg_clock_ns() - t0;
+                for (int k = 0; k < ps->seg.n_nodes; k++)
+                    p->prof_be[e + k] = bi->name;
+                for (int k = 1; k < ps->seg.n_nodes; k++)
+                    p->prof_ns[e + k] = 0;
+            }
+            e += ps->seg.n_nodes;
+            if (st)
+                return st;
+            continue;
+        }
+        for (int k = 0; k < ps->seg.n_nodes; k++, e++) {
+            int64_t t0 = p->profile ? vg_clock_ns() : 0;
+            st         = bi->run_node(ps->be->ctx, ps->state, &ps->seg, ps->seg.nodes[k], err);
+            if (p->profile) {
+                p->prof_ns[e] = vg_clock_ns() - t0;
+                p->prof_be[e] = bi->name;
+            }
+            if (st)
+                return st;
+        }
+    }
+    return VG_OK;
+}
+
+const vg_tensor *vgi_plan_tensor(const vgi_plan *p, int v) {
+    return &p->tensors[v];
+}
+
+size_t vgi_plan_arena_bytes(const vgi_plan *p) {
+    return p->arena_bytes;
+}
+
+void vgi_plan_counts(const vgi_plan *p, int *n_segments, int *n_pref, int *n_ref) {
+    *n_segments = p->n_segs;
+    *n_pref     = p->n_pref;
+    *n_ref      = p->n_ref;
+}
+
+int vgi_plan_profile(const vgi_plan *p, int i, vgi_op *op, const char **backend, int64_t *ns) {
+    if (!p->profile || i < 0 || i >= p->n_exec)
+        return 0;
+    *op      = p->g->nodes[p->exec[i]].op;
+    *backend = p->prof_be[i] ? p->prof_be[i] : "?";
+    *ns      = p->prof_ns[i];
+    return 1;
+}

@@ -1,0 +1,711 @@
+/*
+ * cpu_ops_test.c - every op the `cpu` backend claims, compared with `ref`.
+ *
+ * Each case builds a small graph with random inputs and awkward shapes (13 or 19
+ * channels, spatial sizes that are not multiples of 8, batch 1 and 3), runs it
+ * node by node with the reference kernels (the oracle), then as one `cpu` segment
+ * through the backend interface, and compares the graph outputs. Values inside
+ * the segment are not external, so chains exercise blocked layouts, reorders and
+ * fusion (conv + activation + residual add, Pad folded into conv/max-pool).
+ * Every node of a case must be claimed by the cpu backend (checked).
+ * Tolerance: |cpu - ref| <= 1e-4 + 1e-4 * |ref| per element (float32 with
+ * reordered sums of at most ~600 products; ref accumulates in double).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend_impl.h"
+#include "backends/ref/ref_impl.h"
+#include "engine/ir.h"
+#include "test.h"
+#include "vigil/alloc.h"
+
+#define ATOL 1e-4
+#define RTOL 1e-4
+
+static unsigned g_seed = 1;
+
+static float frand(void) {
+    g_seed = g_seed * 1103515245u + 12345u;
+    return (float)((g_seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static vg_shape shp(int nd, const int64_t *d) {
+    vg_shape s;
+    memset(&s, 0, sizeof(s));
+    s.ndim = nd;
+    for (int i = 0; i < nd; i++)
+        s.dims[i] = d[i];
+    return s;
+}
+
+/* ---- a tiny graph builder + runner ---------------------------------------------------- */
+
+typedef struct tg {
+    vgi_graph *g;
+    int        n_out;
+} tg;
+
+static void tg_init(tg *t) {
+    memset(t, 0, sizeof(*t));
+    VG_CHECK_OK(vgi_graph_create(&t->g));
+}
+
+static int tg_input(tg *t, const char *name, int nd, const int64_t *d) {
+    vg_shape s = shp(nd, d);
+    int      id;
+    VG_CHECK_OK(vgi_graph_add_input(t->g, name, name, VG_DTYPE_F32, &s, &id));
+    return id;
+}
+
+static int tg_const(tg *t, const char *name, int nd, const int64_t *d, float scale) {
+    vg_shape s = shp(nd, d);
+    int64_t  n = vg_shape_numel(&s);
+    float   *p = vg_malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    VG_CHECK(p);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = frand() * scale;
+    int id;
+    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_F32, &s, p, &id));
+    return id;
+}
+
+/* A float scalar constant (shape []) holding exactly `value`. */
+static int tg_scalar(tg *t, const char *name, float value) {
+    vg_shape s;
+    memset(&s, 0, sizeof(s));
+    float *p = vg_malloc(sizeof(float));
+    VG_CHECK(p);
+    *p = value;
+    int id;
+    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_F32, &s, p, &id));
+    return id;
+}
+
+static int tg_const_i32(tg *t, const char *name, int nd, const int64_t *d, const int32_t *vals) {
+    vg_shape s = shp(nd, d);
+    int64_t  n = vg_shape_numel(&s);
+    int32_t *p = vg_malloc((size_t)n * sizeof(int32_t));
+    VG_CHECK(p);
+    memcpy(p, vals, (size_t)n * sizeof(int32_t));
+    int id;
+    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_I32, &s, p, &id));
+    return id;
+}
+
+static int tg_node(tg *t, vgi_op op, const char *name, const int *in, int n_in,
+                   const vgi_attrs *attr) {
+    int id;
+    VG_CHECK_OK(vgi_graph_add_node(t->g, op, name, in, n_in, 1, attr, &id));
+    return t->g->nodes[id].out[0];
+}
+
+static void tg_output(tg *t, int v) {
+    char name[32];
+    snprintf(name, sizeof(name), "out%d", t->n_out++);
+    VG_CHECK_OK(vgi_graph_add_output(t->g, name, v, VG_DTYPE_UNKNOWN, NULL));
+}
+
+static bool is_output(const vgi_graph *g, int v) {
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i].value == v)
+            return true;
+    return false;
+}
+
+/* Runs t's graph on ref and on cpu (device `dev`, threads) and compares every output. */
+static void tg_check(tg *t, const char *dev, int threads) {
+    vgi_graph *g  = t->g;
+    int        nv = g->n_values;
+    vg_tensor *tr = calloc((size_t)nv, sizeof(vg_tensor)),
+              *tc = calloc((size_t)nv, sizeof(vg_tensor));
+    bool  *ext    = calloc((size_t)nv, sizeof(bool));
+    void **bufs   = calloc((size_t)nv * 2, sizeof(void *));
+    VG_CHECK(tr && tc && ext && bufs);
+    vgi_err err;
+    memset(&err, 0, sizeof(err));
+    /* inputs and constants */
+    for (int v = 0; v < nv; v++) {
+        vgi_value *val = &g->values[v];
+        if (val->flags & VGI_VALUE_CONST) {
+            tr[v]  = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, val->data);
+            ext[v] = true;
+        } else if (val->flags & VGI_VALUE_INPUT) {
+            tr[v]     = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, NULL);
+            int64_t n = vg_shape_numel(&tr[v].shape);
+            float  *p = malloc((size_t)n * sizeof(float));
+            VG_CHECK(p);
+            for (int64_t i = 0; i < n; i++)
+                p[i] = frand();
+            tr[v].data = bufs[2 * v] = p;
+            ext[v]                   = true;
+        }
+    }
+    /* shapes, then buffers (cpu buffers poisoned with NaN) */
+    for (int i = 0; i < g->n_nodes; i++) {
+        vgi_infer_ctx c  = {.g = g, .n = &g->nodes[i], .vals = tr};
+        vg_status     st = vgi_op_infer(&c, &err);
+        VG_CHECK_MSG(st == VG_OK, "infer: %s", err.msg);
+        for (int k = 0; k < g->nodes[i].n_out; k++) {
+            int    v     = g->nodes[i].out[k];
+            size_t bytes = vg_tensor_nbytes(&tr[v]);
+            tr[v].data = bufs[2 * v] = malloc(bytes);
+            bufs[2 * v + 1]          = malloc(bytes);
+            VG_CHECK(tr[v].data && bufs[2 * v + 1]);
+            for (size_t e = 0; e < bytes / 4; e++)
+                ((float *)bufs[2 * v + 1])[e] = NAN;
+            ext[v] = is_output(g, v);
+        }
+    }
+    memcpy(tc, tr, (size_t)nv * sizeof(vg_tensor));
+    for (int v = 0; v < nv; v++)
+        if (g->values[v].producer >= 0)
+            tc[v].data = bufs[2 * v + 1];
+    /* reference */
+    for (int i = 0; i < g->n_nodes; i++) {
+        vg_status st = vgi_ref_run_node(g, &g->nodes[i], tr, &err);
+        VG_CHECK_MSG(st == VG_OK, "ref: %s", err.msg);
+    }
+    /* cpu: one segment of every node */
+    vgi_device d;
+    VG_CHECK_OK(vgi_device_parse(dev, threads, &d, &err));
+    vgi_backend be;
+    vg_status   st = vgi_cpu_dnnl_backend_create(&d, &be, &err);
+    VG_CHECK_MSG(st == VG_OK, "create: %s", err.msg);
+    int *nodes = malloc((size_t)g->n_nodes * sizeof(int));
+    for (int i = 0; i < g->n_nodes; i++) {
+        nodes[i] = i;
+        VG_CHECK_MSG(be.iface->supports_node(be.ctx, g, i, tc), "cpu does not take node '%s' (%s)",
+                     g->nodes[i].name, vgi_op_name(g->nodes[i].op));
+    }
+    vgi_segment seg = {
+        .g = g, .nodes = nodes, .n_nodes = g->n_nodes, .tensors = tc, .external = ext, .index = 0};
+    void *state = NULL;
+    st          = be.iface->segment_prepare(be.ctx, &seg, &state, &err);
+    VG_CHECK_MSG(st == VG_OK, "prepare: %s", err.msg);
+    for (int rep = 0; rep < 2; rep++) /* twice: runs must not depend on leftovers */
+        for (int i = 0; i < g->n_nodes; i++) {
+            st = be.iface->run_node(be.ctx, state, &seg, i, &err);
+            VG_CHECK_MSG(st == VG_OK, "run: %s", err.msg);
+        }
+    for (int o = 0; o < g->n_outputs; o++) {
+        int          v = g->outputs[o].value;
+        const float *a = tc[v].data, *b = tr[v].data;
+        int64_t      n = vg_shape_numel(&tr[v].shape);
+        for (int64_t i = 0; i < n; i++) {
+            double tol = ATOL + RTOL * fabs(b[i]);
+            if (!(fabs(a[i] - b[i]) <= tol)) {
+                char sb[96];
+                vg_test_fail(__FILE__, __LINE__,
+                             "output %d %s element %lld: cpu %.7g, ref %.7g (tol %.2g)", o,
+                             vg_shape_format(&tr[v].shape, sb, sizeof(sb)), (long long)i, a[i],
+                             b[i], tol);
+            }
+        }
+    }
+    be.iface->segment_release(be.ctx, state);
+    vgi_backend_destroy(&be);
+    for (int v = 0; v < 2 * nv; v++)
+        free(bufs[v]);
+    free(nodes), free(bufs), free(ext), free(tc), free(tr);
+    vgi_graph_destroy(g);
+    t->g = NULL;
+}
+
+/* ---- attribute helpers ------------------------------------------------------------ */
+
+static vgi_attrs conv_attr(vgi_layout l, vgi_pad_mode pm, int64_t k, int64_t s, int64_t dil,
+                           int64_t groups, vgi_act_kind act, float a, float b) {
+    vgi_attrs at;
+    memset(&at, 0, sizeof(at));
+    at.conv.layout    = l;
+    at.conv.pad_mode  = pm;
+    at.conv.kernel[0] = at.conv.kernel[1] = k;
+    at.conv.strides[0] = at.conv.strides[1] = s;
+    at.conv.dilations[0] = at.conv.dilations[1] = dil;
+    at.conv.groups                              = groups;
+    at.conv.act.kind                            = act;
+    at.conv.act.a                               = a;
+    at.conv.act.b                               = b;
+    return at;
+}
+
+/* conv of x (channels c, layout l) to oc channels; weights scaled for ~unit outputs */
+static int add_conv(tg *t, const char *name, int x, int64_t c, int64_t oc, const vgi_attrs *at) {
+    char    wn[64], bn[64];
+    int64_t wd[4] = {oc, c / at->conv.groups, at->conv.kernel[0], at->conv.kernel[1]};
+    int64_t bd[1] = {oc};
+    snprintf(wn, sizeof(wn), "%s/w", name);
+    snprintf(bn, sizeof(bn), "%s/b", name);
+    float scale = 1.0f / sqrtf((float)(wd[1] * wd[2] * wd[3]));
+    int   in[3] = {x, tg_const(t, wn, 4, wd, scale), tg_const(t, bn, 1, bd, 0.5f)};
+    return tg_node(t, VGI_OP_CONV, name, in, 3, at);
+}
+
+/* ---- cases ------------------------------------------------------------------------------ */
+
+static void test_conv_single(void) {
+    static const struct {
+        vgi_layout   l;
+        vgi_pad_mode pm;
+        int64_t      n, h, w, c, oc, k, s, dil, groups;
+        vgi_act_kind act;
+        float        a, b;
+    } cs[] = {
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 17, 11, 13, 19, 3, 1, 1, 1, VGI_ACT_RELU6, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 17, 11, 13, 19, 3, 2, 1, 1, VGI_ACT_NONE, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 23, 21, 3, 16, 3, 2, 1, 1, VGI_ACT_RELU, 0, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 12, 9, 17, 17, 3, 1, 2, 1, VGI_ACT_LEAKY, 0.1f, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_VALID, 1, 9, 10, 13, 21, 1, 1, 1, 1, VGI_ACT_SILU, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 15, 13, 13, 13, 3, 1, 1, 13, VGI_ACT_RELU6, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 15, 13, 13, 26, 3, 2, 1, 13, VGI_ACT_HARD_SWISH, 0,
+         0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_LOWER, 1, 15, 13, 24, 24, 5, 1, 1, 24, VGI_ACT_SIGMOID, 0,
+         0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3, 10, 7, 15, 21, 3, 1, 1, 3, VGI_ACT_TANH, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_VALID, 1, 10, 7, 16, 8, 3, 1, 1, 1, VGI_ACT_CLIP, -0.5f, 0.5f},
+        {VGI_LAYOUT_NHWC, VGI_PAD_VALID, 1, 10, 7, 16, 8, 3, 1, 1, 1, VGI_ACT_HARD_SIGMOID, 0.2f,
+         0.5f},
+        {VGI_LAYOUT_NHWC, VGI_PAD_VALID, 1, 10, 7, 16, 8, 3, 1, 1, 1, VGI_ACT_ELU, 1.0f, 0},
+    };
+    for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+        tg t;
+        tg_init(&t);
+        int64_t d[4] = {cs[i].n, cs[i].h, cs[i].w, cs[i].c};
+        if (cs[i].l == VGI_LAYOUT_NCHW)
+            d[1] = cs[i].c, d[2] = cs[i].h, d[3] = cs[i].w;
+        int       x  = tg_input(&t, "x", 4, d);
+        vgi_attrs at = conv_attr(cs[i].l, cs[i].pm, cs[i].k, cs[i].s, cs[i].dil, cs[i].groups,
+                                 cs[i].act, cs[i].a, cs[i].b);
+        if (cs[i].pm == VGI_PAD_EXPLICIT) {
+            at.conv.pads[0] = 2, at.conv.pads[1] = 1, at.conv.pads[2] = 1, at.conv.pads[3] = 2;
+        }
+        tg_output(&t, add_conv(&t, "conv", x, cs[i].c, cs[i].oc, &at));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+/* MobileNet-style block: expand 1x1 relu6, depthwise 3x3 relu6, project 1x1, residual add,
+ * then two heads (sigmoid; plain) and a channel concat; all inner values internal. */
+static void test_conv_chain(void) {
+    for (int batch = 1; batch <= 3; batch += 2) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4] = {batch, 19, 13, 13};
+        int       x    = tg_input(&t, "x", 4, d);
+        vgi_attrs e =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_RELU6, 0, 0);
+        vgi_attrs dw =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 40, VGI_ACT_RELU6, 0, 0);
+        vgi_attrs pr =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int       a      = add_conv(&t, "expand", x, 13, 40, &e);
+        int       b      = add_conv(&t, "dw", a, 40, 40, &dw);
+        int       c      = add_conv(&t, "project", b, 40, 13, &pr);
+        int       in2[2] = {c, x};
+        int       r      = tg_node(&t, VGI_OP_ADD, "residual", in2, 2, NULL);
+        int       h1     = add_conv(&t, "head1", r, 13, 17, &pr);
+        int       in1[1] = {h1};
+        int       s      = tg_node(&t, VGI_OP_SIGMOID, "sig", in1, 1, NULL);
+        int       h2     = add_conv(&t, "head2", r, 13, 34, &pr);
+        int       cc[2]  = {s, h2};
+        vgi_attrs ax;
+        memset(&ax, 0, sizeof(ax));
+        ax.axis.axis = -1;
+        tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "concat", cc, 2, &ax));
+        tg_output(&t, r); /* an inner value that is also a graph output */
+        tg_check(&t, batch == 1 ? "cpu:0" : "cpu", batch == 1 ? 1 : 2);
+    }
+}
+
+static void test_pad_fold(void) {
+    tg t;
+    tg_init(&t);
+    int64_t   d[4]    = {1, 17, 15, 13};
+    int       x       = tg_input(&t, "x", 4, d);
+    int64_t   pd[2]   = {4, 2};
+    int32_t   pads[8] = {0, 0, 1, 2, 2, 1, 0, 0};
+    int       pv      = tg_const_i32(&t, "pads", 2, pd, pads);
+    vgi_attrs pa;
+    memset(&pa, 0, sizeof(pa));
+    pa.pad.mode     = VGI_PADFILL_CONSTANT;
+    int       in[2] = {x, pv};
+    int       p     = tg_node(&t, VGI_OP_PAD, "pad", in, 2, &pa);
+    vgi_attrs ca    = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 2, 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
+    int       c     = add_conv(&t, "conv", p, 13, 16, &ca);
+    /* -inf pad before a VALID max pool (NanoDet) */
+    int32_t pads2[8] = {0, 0, 0, 1, 0, 1, 0, 0};
+    int     pv2      = tg_const_i32(&t, "pads2", 2, pd, pads2);
+    pa.pad.value     = -INFINITY;
+    int       in2[2] = {c, pv2};
+    int       p2     = tg_node(&t, VGI_OP_PAD, "pad2", in2, 2, &pa);
+    vgi_attrs mp;
+    memset(&mp, 0, sizeof(mp));
+    mp.pool.layout    = VGI_LAYOUT_NHWC;
+    mp.pool.pad_mode  = VGI_PAD_VALID;
+    mp.pool.kernel[0] = mp.pool.kernel[1] = 3;
+    mp.pool.strides[0] = mp.pool.strides[1] = 2;
+    mp.pool.dilations[0] = mp.pool.dilations[1] = 1;
+    int in3[1]                                  = {p2};
+    tg_output(&t, tg_node(&t, VGI_OP_MAX_POOL, "pool", in3, 1, &mp));
+    tg_check(&t, "cpu", 1);
+}
+
+static void test_pool(void) {
+    for (int k = 0; k < 8; k++) {
+        tg t;
+        tg_init(&t);
+        vgi_layout l    = k % 2 ? VGI_LAYOUT_NCHW : VGI_LAYOUT_NHWC;
+        int64_t    d[4] = {k < 4 ? 1 : 3, 17, 12, 13};
+        if (l == VGI_LAYOUT_NCHW)
+            d[1] = 13, d[2] = 17, d[3] = 12;
+        int       x = tg_input(&t, "x", 4, d);
+        vgi_attrs a;
+        memset(&a, 0, sizeof(a));
+        a.pool.layout    = l;
+        a.pool.kernel[0] = a.pool.kernel[1] = k >= 6 ? 5 : 3;
+        a.pool.strides[0] = a.pool.strides[1] = k >= 6 ? 1 : 2;
+        a.pool.dilations[0] = a.pool.dilations[1] = 1;
+        a.pool.pad_mode                           = k % 3 == 0 ? VGI_PAD_SAME_UPPER : VGI_PAD_VALID;
+        a.pool.count_include_pad                  = k == 3;
+        vgi_op op                                 = k < 2 || k >= 6 ? VGI_OP_MAX_POOL
+                                                    : k < 4         ? VGI_OP_AVG_POOL
+                                                    : k == 4        ? VGI_OP_GLOBAL_AVG_POOL
+                                                                    : VGI_OP_GLOBAL_MAX_POOL;
+        int    in[1]                              = {x};
+        tg_output(&t, tg_node(&t, op, "pool", in, 1, &a));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+static void test_resize(void) {
+    static const int64_t sz[][4] = {{13, 13, 26, 26}, {7, 9, 14, 18}, {10, 6, 15, 4}};
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < 3; i++) {
+            tg t;
+            tg_init(&t);
+            int64_t   d[4]   = {i == 1 ? 3 : 1, sz[i][0], sz[i][1], 13};
+            int       x      = tg_input(&t, "x", 4, d);
+            int64_t   two[1] = {2};
+            int32_t   hw[2]  = {(int32_t)sz[i][2], (int32_t)sz[i][3]};
+            int       sv     = tg_const_i32(&t, "size", 1, two, hw);
+            vgi_attrs a;
+            memset(&a, 0, sizeof(a));
+            a.resize.layout  = VGI_LAYOUT_NHWC;
+            a.resize.mode    = m ? VGI_RESIZE_NEAREST : VGI_RESIZE_BILINEAR;
+            a.resize.coord   = m ? VGI_COORD_TF_HALF_PIXEL_NEAREST : VGI_COORD_HALF_PIXEL;
+            a.resize.nearest = VGI_NEAREST_FLOOR; /* TF's nearest with half-pixel centres */
+            int in[2]        = {x, sv};
+            tg_output(&t, tg_node(&t, VGI_OP_RESIZE, "resize", in, 2, &a));
+            tg_check(&t, "cpu", 1);
+        }
+}
+
+static void test_binary(void) {
+    static const vgi_op  ops[]      = {VGI_OP_ADD, VGI_OP_SUB, VGI_OP_MUL,
+                                       VGI_OP_DIV, VGI_OP_MAX, VGI_OP_MIN};
+    static const int64_t other[][4] = {{3, 7, 5, 13}, {1, 1, 1, 13}, {1, 7, 5, 1}, {1, 1, 1, 1}};
+    for (size_t o = 0; o < 6; o++)
+        for (int s = 0; s < 4; s++) {
+            tg t;
+            tg_init(&t);
+            int64_t d[4] = {3, 7, 5, 13};
+            int     x    = tg_input(&t, "x", 4, d);
+            /* lower rank for the per-channel case: [13] */
+            int y = s == 1 ? tg_input(&t, "y", 1, &other[1][3]) : tg_input(&t, "y", 4, other[s]);
+            int in[2] = {x, y};
+            if (ops[o] == VGI_OP_ADD && s == 1) /* broadcast operand first (commuted) */
+                in[0] = y, in[1] = x;
+            tg_output(&t, tg_node(&t, ops[o], "bin", in, 2, NULL));
+            tg_check(&t, "cpu", 1);
+        }
+    /* binary on a blocked conv output with a per-channel constant, then relu (fused) */
+    tg t;
+    tg_init(&t);
+    int64_t   d[4] = {1, 11, 9, 13};
+    int       x    = tg_input(&t, "x", 4, d);
+    vgi_attrs ca   = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+    int       c    = add_conv(&t, "conv", x, 13, 24, &ca);
+    int64_t   cd[1]  = {24};
+    int       in[2]  = {c, tg_const(&t, "scale", 1, cd, 1.0f)};
+    int       m      = tg_node(&t, VGI_OP_MUL, "mul", in, 2, NULL);
+    int       in1[1] = {m};
+    int       r      = tg_node(&t, VGI_OP_RELU, "relu", in1, 1, NULL);
+    int       in2[2] = {r, c};
+    tg_output(&t, tg_node(&t, VGI_OP_SUB, "sub", in2, 2, NULL));
+    tg_check(&t, "cpu", 2);
+}
+
+static void test_unary(void) {
+    static const vgi_op ops[] = {
+        VGI_OP_RELU,       VGI_OP_RELU6,        VGI_OP_CLIP, VGI_OP_LEAKY_RELU, VGI_OP_ELU,
+        VGI_OP_SIGMOID,    VGI_OP_TANH,         VGI_OP_EXP,  VGI_OP_ABS,        VGI_OP_NEG,
+        VGI_OP_HARD_SWISH, VGI_OP_HARD_SIGMOID, VGI_OP_SILU, VGI_OP_ROUND};
+    for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[3] = {3, 17, 13};
+        int       x    = tg_input(&t, "x", 3, d);
+        vgi_attrs a;
+        memset(&a, 0, sizeof(a));
+        a.unary.alpha = ops[o] == VGI_OP_CLIP ? -0.3f : 0.2f;
+        a.unary.beta  = ops[o] == VGI_OP_CLIP ? 0.4f : 0.5f;
+        int in[1]     = {x};
+        tg_output(&t, tg_node(&t, ops[o], "u", in, 1, &a));
+        tg_check(&t, "cpu", 1);
+    }
+    /* sqrt and log on positive inputs: |x| first (chain of two unary nodes) */
+    for (int k = 0; k < 2; k++) {
+        tg t;
+        tg_init(&t);
+        int64_t d[2]  = {5, 13};
+        int     x     = tg_input(&t, "x", 2, d);
+        int     in[1] = {x};
+        int     a     = tg_node(&t, VGI_OP_ABS, "abs", in, 1, NULL);
+        in[0]         = a;
+        tg_output(&t, tg_node(&t, k ? VGI_OP_LOG : VGI_OP_SQRT, "f", in, 1, NULL));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+static void test_concat(void) {
+    for (int axis = 0; axis < 4; axis++) {
+        tg t;
+        tg_init(&t);
+        int64_t da[4] = {3, 5, 7, 13}, db[4] = {3, 5, 7, 13};
+        db[axis]    = axis == 3 ? 19 : 2;
+        int       a = tg_input(&t, "a", 4, da), b = tg_input(&t, "b", 4, db);
+        vgi_attrs ax;
+        memset(&ax, 0, sizeof(ax));
+        ax.axis.axis = axis;
+        int in[2]    = {a, b};
+        tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "cat", in, 2, &ax));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+static int add_transpose(tg *t, const char *name, int x, const int64_t *perm) {
+    vgi_attrs a;
+    memset(&a, 0, sizeof(a));
+    a.transpose.n = 4;
+    for (int i = 0; i < 4; i++)
+        a.transpose.perm[i] = perm[i];
+    int in[1] = {x};
+    return tg_node(t, VGI_OP_TRANSPOSE, name, in, 1, &a);
+}
+
+/* An NCHW graph written for an NHWC engine (NanoDet): Pad, Transpose, Conv, Transpose,
+ * LeakyRelu, twice, then a channel concat; transposes become views, pads fold. */
+static void test_transpose_chain(void) {
+    static const int64_t to_nhwc[4] = {0, 2, 3, 1}, to_nchw[4] = {0, 3, 1, 2};
+    for (int batch = 1; batch <= 3; batch += 2) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4]    = {batch, 13, 17, 15};
+        int       x       = tg_input(&t, "x", 4, d);
+        int64_t   pd[2]   = {4, 2};
+        int32_t   pads[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+        vgi_attrs pa;
+        memset(&pa, 0, sizeof(pa));
+        pa.pad.mode     = VGI_PADFILL_CONSTANT;
+        int       in[2] = {x, tg_const_i32(&t, "pads", 2, pd, pads)};
+        int       p     = tg_node(&t, VGI_OP_PAD, "pad", in, 2, &pa);
+        int       tr    = add_transpose(&t, "t1", p, to_nhwc);
+        vgi_attrs ca    = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int       c     = add_conv(&t, "conv", tr, 13, 16, &ca);
+        int       back  = add_transpose(&t, "t2", c, to_nchw);
+        vgi_attrs la;
+        memset(&la, 0, sizeof(la));
+        la.unary.alpha = 0.1f;
+        int in1[1]     = {back};
+        int l          = tg_node(&t, VGI_OP_LEAKY_RELU, "leaky", in1, 1, &la);
+        /* second conv on the NCHW value, via transposes again */
+        int tr2    = add_transpose(&t, "t3", l, to_nhwc);
+        int c2     = add_conv(&t, "conv2", tr2, 16, 19, &ca);
+        int back2  = add_transpose(&t, "t4", c2, to_nchw);
+        int in2[1] = {back2};
+        int l2     = tg_node(&t, VGI_OP_LEAKY_RELU, "leaky2", in2, 1, &la);
+        /* a third conv on the first result, concatenated on the NCHW channel axis */
+        int       c3    = add_conv(&t, "conv3", add_transpose(&t, "t5", l, to_nhwc), 16, 8, &ca);
+        int       back3 = add_transpose(&t, "t6", c3, to_nchw);
+        vgi_attrs ax;
+        memset(&ax, 0, sizeof(ax));
+        ax.axis.axis = 1;
+        int cc[2]    = {l2, back3};
+        tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "cat", cc, 2, &ax));
+        tg_output(&t, add_transpose(&t, "t_out", l, to_nhwc)); /* external transpose */
+        tg_check(&t, batch == 1 ? "cpu" : "cpu:0", 1);
+    }
+}
+
+/* Small ops run by the backend's C kernels and reductions by global pooling. */
+static void test_small_ops(void) {
+    /* squared difference and comparisons with broadcasting, then cast bool -> float */
+    static const vgi_op cmp[] = {VGI_OP_EQUAL,      VGI_OP_NOT_EQUAL, VGI_OP_LESS,
+                                 VGI_OP_LESS_EQUAL, VGI_OP_GREATER,   VGI_OP_GREATER_EQUAL};
+    for (size_t o = 0; o < sizeof(cmp) / sizeof(cmp[0]); o++) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4] = {3, 7, 5, 13}, e[2] = {5, 1};
+        int       x = tg_input(&t, "x", 4, d), y = tg_input(&t, "y", 2, e);
+        int       in[2] = {x, o % 2 ? x : y};
+        int       c     = tg_node(&t, cmp[o], "cmp", in, 2, NULL);
+        vgi_attrs ca;
+        memset(&ca, 0, sizeof(ca));
+        ca.cast.to = VG_DTYPE_F32;
+        int in1[1] = {c};
+        int f      = tg_node(&t, VGI_OP_CAST, "cast", in1, 1, &ca);
+        int in2[2] = {f, y};
+        tg_output(&t, tg_node(&t, VGI_OP_SQUARED_DIFF, "sqd", in2, 2, NULL));
+        tg_check(&t, "cpu", 1);
+    }
+    /* reduce mean/max over spatial axes of a conv output (blocked), keepdims or not */
+    for (int k = 0; k < 4; k++) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4] = {k < 2 ? 1 : 3, 11, 9, 13};
+        int       x    = tg_input(&t, "x", 4, d);
+        vgi_attrs ca =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int       c = add_conv(&t, "conv", x, 13, 24, &ca);
+        vgi_attrs ra;
+        memset(&ra, 0, sizeof(ra));
+        ra.axes.n        = 2;
+        ra.axes.axes[0]  = k == 3 ? 2 : 1;
+        ra.axes.axes[1]  = k == 3 ? 3 : 2; /* k == 3: W and C */
+        ra.axes.keepdims = k % 2 == 0;
+        int in[1]        = {c};
+        int r = tg_node(&t, k == 1 ? VGI_OP_REDUCE_MAX : VGI_OP_REDUCE_MEAN, "reduce", in, 1, &ra);
+        if (ra.axes.keepdims) { /* the SE pattern: scale the input by the mean */
+            int in2[2] = {c, r};
+            r          = tg_node(&t, VGI_OP_MUL, "se", in2, 2, NULL);
+        }
+        tg_output(&t, r);
+        tg_check(&t, "cpu", 2);
+    }
+    /* bilinear resize with the legacy TF mapping and align-corners (C kernel), both layouts */
+    for (int k = 0; k < 4; k++) {
+        tg t;
+        tg_init(&t);
+        bool    nchw = k % 2;
+        int64_t d[4] = {k < 2 ? 1 : 3, 9, 7, 13};
+        if (nchw)
+            d[1] = 13, d[2] = 9, d[3] = 7;
+        int       x      = tg_input(&t, "x", 4, d);
+        int64_t   two[1] = {2};
+        int32_t   hw[2]  = {18, 11};
+        vgi_attrs a;
+        memset(&a, 0, sizeof(a));
+        a.resize.layout = nchw ? VGI_LAYOUT_NCHW : VGI_LAYOUT_NHWC;
+        a.resize.mode   = VGI_RESIZE_BILINEAR;
+        a.resize.coord  = k < 2 ? VGI_COORD_ASYMMETRIC : VGI_COORD_ALIGN_CORNERS;
+        int in[2]       = {x, tg_const_i32(&t, "size", 1, two, hw)};
+        tg_output(&t, tg_node(&t, VGI_OP_RESIZE, "resize", in, 2, &a));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+/* Hard-sigmoid squeeze-excite gate as TF writes it: conv, + 3, relu6, * (1/6), all folded
+ * into the convolution as eltwise post-ops; then x * gate per channel; also x / c - d. */
+static void test_scalar_fusion(void) {
+    for (int k = 0; k < 2; k++) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4] = {1, k ? 1 : 5, k ? 1 : 7, 24};
+        int       x    = tg_input(&t, "x", 4, d);
+        vgi_attrs ca =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int c      = add_conv(&t, "conv", x, 24, 24, &ca);
+        int in[2]  = {c, tg_scalar(&t, "three", 3.0f)};
+        int a      = tg_node(&t, VGI_OP_ADD, "add3", in, 2, NULL);
+        int in1[1] = {a};
+        int r      = tg_node(&t, VGI_OP_RELU6, "relu6", in1, 1, NULL);
+        int in2[2] = {tg_scalar(&t, "sixth", 1.0f / 6.0f), r};
+        int m      = tg_node(&t, VGI_OP_MUL, "mul", in2, 2, NULL);
+        int in3[2] = {m, tg_scalar(&t, "c", 0.75f)};
+        int q      = tg_node(&t, VGI_OP_DIV, "div", in3, 2, NULL);
+        int in4[2] = {tg_scalar(&t, "dd", 0.25f), q};
+        tg_output(&t, tg_node(&t, VGI_OP_SUB, "sub", in4, 2, NULL));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+/* Top-k along the last and the first axis, largest and smallest, k = 7 and k = all,
+ * int32/int64 indices. */
+static void test_topk(void) {
+    for (int c = 0; c < 4; c++) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[3]   = {3, 5, 61};
+        int       x      = tg_input(&t, "x", 3, d);
+        int64_t   one[1] = {1};
+        int32_t   kv[1]  = {c == 3 ? 61 : c == 1 ? 2 : 7};
+        int       in[2]  = {x, tg_const_i32(&t, "k", 0, one, kv)};
+        vgi_attrs a;
+        memset(&a, 0, sizeof(a));
+        a.topk.axis        = c == 1 ? 0 : -1;
+        a.topk.largest     = c != 2;
+        a.topk.sorted      = true;
+        a.topk.index_dtype = c % 2 ? VG_DTYPE_I64 : VG_DTYPE_I32;
+        int id;
+        VG_CHECK_OK(vgi_graph_add_node(t.g, VGI_OP_TOPK, "topk", in, 2, 2, &a, &id));
+        int vals = t.g->nodes[id].out[0];
+        int idx  = t.g->nodes[id].out[1];
+        /* indices compared through a cast to float (exact for these small integers) */
+        vgi_attrs ca;
+        memset(&ca, 0, sizeof(ca));
+        ca.cast.to = VG_DTYPE_F32;
+        int in1[1] = {idx};
+        tg_output(&t, vals);
+        tg_output(&t, tg_node(&t, VGI_OP_CAST, "idx", in1, 1, &ca));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+/* Hard-swish as TF writes it after a convolution (MobileNetV3): x * (1/6) * relu6(x + 3),
+ * folded into the convolution as oneDNN's hardswish post-op; then a residual add. */
+static void test_hardswish_fusion(void) {
+    for (int batch = 1; batch <= 3; batch += 2) {
+        tg t;
+        tg_init(&t);
+        int64_t   d[4] = {batch, 9, 11, 16};
+        int       x    = tg_input(&t, "x", 4, d);
+        vgi_attrs ca =
+            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int c     = add_conv(&t, "conv", x, 16, 16, &ca);
+        int i1[2] = {tg_scalar(&t, "sixth", 1.0f / 6.0f), c};
+        int m     = tg_node(&t, VGI_OP_MUL, "mul", i1, 2, NULL);
+        int i2[2] = {c, tg_scalar(&t, "three", 3.0f)};
+        int a     = tg_node(&t, VGI_OP_ADD, "add", i2, 2, NULL);
+        int i3[1] = {a};
+        int r     = tg_node(&t, VGI_OP_RELU6, "relu6", i3, 1, NULL);
+        int i4[2] = {m, r};
+        int h     = tg_node(&t, VGI_OP_MUL, "mul_1", i4, 2, NULL);
+        int c2    = add_conv(&t, "conv2", h, 16, 16, &ca);
+        int i5[2] = {c2, x};
+        tg_output(&t, tg_node(&t, VGI_OP_ADD, "residual", i5, 2, NULL));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
+static const vg_test_case cases[] = {
+    {"hard-swish folded into a convolution", test_hardswish_fusion},
+    {"top-k", test_topk},
+    {"scalar ops folded into convolutions", test_scalar_fusion},
+    {"small ops: compare, cast, squared difference, reduce, legacy resize", test_small_ops},
+    {"transposes as views, pad folded through a transpose", test_transpose_chain},
+    {"conv: dense, depthwise, grouped, every activation", test_conv_single},
+    {"conv chain: blocked inner values, residual fusion", test_conv_chain},
+    {"pad folded into conv and max pool", test_pad_fold},
+    {"pooling", test_pool},
+    {"resize bilinear/nearest half-pixel", test_resize},
+    {"binary with broadcasting", test_binary},
+    {"unary activations", test_unary},
+    {"concat on every axis", test_concat},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv) {
+    return vg_test_main(argc, argv, cases);
+}

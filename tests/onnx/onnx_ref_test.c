@@ -1,0 +1,202 @@
+/*
+ * onnx_ref_test.c - the ../shared/onnx reference models through the ONNX
+ * importer and the engine, on the backend given by `--backend ref|cpu`.
+ *
+ * References: ONNX Runtime 1.30.0 outputs stored in ../shared/onnx
+ * (see its README). Tolerances from that README: YOLO box columns 0-3
+ * |d| <= 1e-3 * (1 + |ref|); YOLO objectness/class columns and HRNet
+ * heatmaps |d| <= 1e-3. Dynamic batch: batch N must equal N runs of batch 1
+ * within the same 1e-3.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "vigil/clock.h"
+#include "vigil/model.h"
+
+static const char *backend = "ref";
+
+static float *read_floats(const char *sub, size_t want) {
+    const char *path = vg_test_require_shared(sub);
+    size_t      n;
+    float      *d = vg_test_read_file(path, &n);
+    VG_CHECK_MSG(d && n == want * sizeof(float), "%s: %zu bytes, expected %zu", path, n,
+                 want * sizeof(float));
+    return d;
+}
+
+static vg_model *load(const char *sub) {
+    const char *path = vg_test_require_shared(sub);
+    vg_model   *m;
+    int64_t     t0 = vg_clock_ns();
+    VG_CHECK_MSG(vg_model_load(path, NULL, &m) == VG_OK, "%s: %s", path, vg_model_errmsg(NULL));
+    printf("  load %s: %.0f ms\n", sub, (double)(vg_clock_ns() - t0) / 1e6);
+    return m;
+}
+
+static vg_session *session(const vg_model *m) {
+    vg_session_params sp = vg_session_params_default();
+    sp.backend           = backend;
+    vg_session *s;
+    vg_status   st = vg_session_create(m, &sp, &s);
+    if (st == VG_E_UNSUPPORTED)
+        VG_SKIP("backend not built in");
+    VG_CHECK_MSG(st == VG_OK, "session: %s", vg_model_errmsg(NULL));
+    return s;
+}
+
+/* Runs s on input [n, c, h, w]; returns the output view (borrowed). */
+static vg_tensor run(vg_session *s, const char *in_name, float *x, const int64_t dims[4],
+                     const char *label) {
+    vg_tensor in = vg_tensor_make(VG_DTYPE_F32, 4, dims, x);
+    VG_CHECK_OK(vg_session_set_input(s, in_name, &in));
+    int64_t t0 = vg_clock_ns();
+    VG_CHECK_MSG(vg_session_run(s) == VG_OK, "run: %s", vg_session_errmsg(s));
+    printf("  %s run (%s, batch %lld): %.1f ms\n", label, backend, (long long)dims[0],
+           (double)(vg_clock_ns() - t0) / 1e6);
+    vg_tensor out;
+    VG_CHECK_OK(vg_session_get_output_at(s, 0, &out));
+    VG_CHECK(out.dtype == VG_DTYPE_F32);
+    return out;
+}
+
+/* max |got - ref| / (rel ? 1 + |ref| : 1) over n values. */
+static double max_err(const float *got, const float *ref, size_t n, size_t stride, size_t c0,
+                      size_t c1, bool rel) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i += stride) {
+        for (size_t c = c0; c < c1; c++) {
+            double d = fabs((double)got[i + c] - ref[i + c]);
+            if (rel)
+                d /= 1 + fabs(ref[i + c]);
+            if (!(d <= worst))
+                worst = isnan(d) ? INFINITY : d;
+        }
+    }
+    return worst;
+}
+
+static void test_yolov7_tiny(void) {
+    const size_t  nin = 3 * 640 * 640, nout = 25200 * 85;
+    float        *x   = read_floats("onnx/yolov7-tiny.input.bin", nin);
+    float        *ref = read_floats("onnx/yolov7-tiny.output.bin", nout);
+    vg_model     *m   = load("onnx/yolov7-tiny.onnx");
+    vg_session   *s   = session(m);
+    const int64_t d[] = {1, 3, 640, 640};
+    vg_tensor     out = run(s, "images", x, d, "yolov7-tiny");
+    VG_CHECK(out.shape.ndim == 3 && out.shape.dims[1] == 25200 && out.shape.dims[2] == 85);
+    double box = max_err(out.data, ref, nout, 85, 0, 4, true);
+    double cls = max_err(out.data, ref, nout, 85, 4, 85, false);
+    printf("  yolov7-tiny: boxes max |d|/(1+|ref|) = %.3g (tol 1e-3), obj/class max |d| = %.3g "
+           "(tol 1e-3)\n",
+           box, cls);
+    VG_CHECK(box <= 1e-3);
+    VG_CHECK(cls <= 1e-3);
+    vg_session_destroy(s);
+    vg_model_destroy(m);
+    free(x);
+    free(ref);
+}
+
+static void test_hrnet_static(void) {
+    const size_t  nin = 3 * 256 * 192, nout = 17 * 64 * 48;
+    float        *x   = read_floats("onnx/hrnet-mini-w8.input.bin", nin);
+    float        *ref = read_floats("onnx/hrnet-mini-w8.output.bin", nout);
+    vg_model     *m   = load("onnx/hrnet-mini-w8.onnx");
+    vg_session   *s   = session(m);
+    const int64_t d[] = {1, 3, 256, 192};
+    vg_tensor     out = run(s, "input", x, d, "hrnet-mini");
+    VG_CHECK(out.shape.ndim == 4 && out.shape.dims[1] == 17 && out.shape.dims[2] == 64);
+    double e = max_err(out.data, ref, nout, 1, 0, 1, false);
+    printf("  hrnet-mini: heatmaps max |d| = %.3g (tol 1e-3)\n", e);
+    VG_CHECK(e <= 1e-3);
+    vg_session_destroy(s);
+    vg_model_destroy(m);
+    free(x);
+    free(ref);
+}
+
+/* The flip batch (crop, mirrored crop) against ONNX Runtime; then batch N
+ * made of those crops against N runs of batch 1, and batch 1 again after
+ * a larger batch (plans are cached per shape). */
+static void test_hrnet_dynbatch(void) {
+    const size_t      one = 3 * 256 * 192, oone = 17 * 64 * 48;
+    float            *x   = read_floats("onnx/hrnet-mini-w8-dynbatch.flip2.input.bin", 2 * one);
+    float            *ref = read_floats("onnx/hrnet-mini-w8-dynbatch.flip2.output.bin", 2 * oone);
+    vg_model         *m   = load("onnx/hrnet-mini-w8-dynbatch.onnx");
+    const vg_io_info *ii  = vg_model_input(m, 0);
+    VG_CHECK(ii && ii->shape.ndim == 4 && ii->shape.dims[0] == -1);
+    vg_session   *s    = session(m);
+    const int64_t d2[] = {2, 3, 256, 192};
+    vg_tensor     out  = run(s, "input", x, d2, "hrnet-mini-dynbatch");
+    VG_CHECK(out.shape.dims[0] == 2);
+    double e = max_err(out.data, ref, 2 * oone, 1, 0, 1, false);
+    printf("  hrnet-mini-dynbatch flip2: max |d| = %.3g (tol 1e-3)\n", e);
+    VG_CHECK(e <= 1e-3);
+
+    /* batch 1 of each crop */
+    float *single = malloc(2 * oone * sizeof(float));
+    VG_CHECK(single);
+    const int64_t d1[] = {1, 3, 256, 192};
+    for (int b = 0; b < 2; b++) {
+        vg_tensor o1 = run(s, "input", x + (size_t)b * one, d1, "hrnet-mini-dynbatch");
+        memcpy(single + (size_t)b * oone, o1.data, oone * sizeof(float));
+    }
+    /* the flip batch itself against its two batch-1 runs */
+    out          = run(s, "input", x, d2, "hrnet-mini-dynbatch");
+    double worst = max_err(out.data, single, 2 * oone, 1, 0, 1, false);
+    printf("  batch 2 vs 2 runs of batch 1: max |d| = %.3g (tol 1e-3)\n", worst);
+    VG_CHECK(worst <= 1e-3);
+    /* batch 64 (the largest supported) on the faster backends: crops alternate */
+    float *xb = NULL;
+    if (strcmp(backend, "ref")) {
+        int n = 64;
+        xb    = malloc((size_t)n * one * sizeof(float));
+        VG_CHECK(xb);
+        for (int b = 0; b < n; b++)
+            memcpy(xb + (size_t)b * one, x + (size_t)(b % 2) * one, one * sizeof(float));
+        const int64_t dn[] = {n, 3, 256, 192};
+        out                = run(s, "input", xb, dn, "hrnet-mini-dynbatch");
+        VG_CHECK(out.shape.dims[0] == n);
+        worst = 0;
+        for (int b = 0; b < n; b++) {
+            double eb = max_err((const float *)out.data + (size_t)b * oone,
+                                single + (size_t)(b % 2) * oone, oone, 1, 0, 1, false);
+            worst     = eb > worst ? eb : worst;
+        }
+        printf("  batch %d vs %d runs of batch 1: max |d| = %.3g (tol 1e-3)\n", n, n, worst);
+        VG_CHECK(worst <= 1e-3);
+    }
+    /* back to batch 1 (cached plan) */
+    vg_tensor o1 = run(s, "input", x, d1, "hrnet-mini-dynbatch");
+    VG_CHECK(max_err(o1.data, single, oone, 1, 0, 1, false) <= 1e-6);
+    vg_session_destroy(s);
+    vg_model_destroy(m);
+    free(xb);
+    free(single);
+    free(x);
+    free(ref);
+}
+
+static const vg_test_case cases[] = {
+    {"yolov7-tiny vs ONNX Runtime", test_yolov7_tiny},
+    {"hrnet-mini static vs ONNX Runtime", test_hrnet_static},
+    {"hrnet-mini dynamic batch", test_hrnet_dynbatch},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv) {
+    /* `--backend NAME` is ours; the remaining arguments select cases. */
+    int k = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            backend = argv[++i];
+        else
+            argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    printf("backend: %s\n", backend);
+    return vg_test_main(k, argv, cases);
+}
