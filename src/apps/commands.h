@@ -8,9 +8,12 @@
 
 int cmd_models(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_onnx_test(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_onnx_test(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_pose(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static const struct command commands[] = {
     {"model", cmd_model, "'model info PATH': signature, op counts, parameters, weight bytes"},
     {"bench", cmd_bench, "latency, p90, peak RSS and per-op profile of a model"},
     {"models", cmd_models, "list the fetched models and their signatures"},
+    {"detect", cmd_detect, "detect objects in images: annotated PNGs + COCO results JSON"},
+    {"pose", cmd_pose, "detect persons and their keypoints in images (top-down)"},
+    {"run", cmd_run, "the video pipeline: detect + pose on video, annotated MP4/JSONL/display"},
     {"eval", cmd_eval, "COCO AP/AR of a results file against a ground truth"},
     {"onnx-test", cmd_onnx_test, "run ONNX backend conformance tests"},
 };

@@ -27,8 +27,7 @@
 static vg_status ierr(char *err, size_t n, vg_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static vg_status ierr(char *err, size_t n, vg_status st, const char *fmt, ...)
-{
+static vg_status ierr(char *err, size_t n, vg_status st, const char *fmt, ...) {
     if (err && n) {
         va_list ap;
         va_start(ap, fmt);
@@ -38,16 +37,14 @@ static vg_status ierr(char *err, size_t n, vg_status st, const char *fmt, ...)
     return st;
 }
 
-void vg_rgb_image_free(vg_rgb_image *img)
-{
+void vg_rgb_image_free(vg_rgb_image *img) {
     if (!img)
         return;
     vg_free(img->data);
     memset(img, 0, sizeof(*img));
 }
 
-vg_image vg_rgb_image_view(const vg_rgb_image *img)
-{
+vg_image vg_rgb_image_view(const vg_rgb_image *img) {
     vg_image v = {img->data, img->width, img->height, img->stride};
     return v;
 }
@@ -60,29 +57,26 @@ struct jerr_jmp {
     char                  msg[JMSG_LENGTH_MAX];
 };
 
-static void jpeg_error_exit_jmp(j_common_ptr cinfo)
-{
+static void jpeg_error_exit_jmp(j_common_ptr cinfo) {
     struct jerr_jmp *e = (struct jerr_jmp *)cinfo->err;
     (*cinfo->err->format_message)(cinfo, e->msg);
     longjmp(e->jb, 1);
 }
 
-static void jpeg_emit_quiet(j_common_ptr cinfo, int level)
-{
+static void jpeg_emit_quiet(j_common_ptr cinfo, int level) {
     (void)cinfo;
     (void)level; /* warnings (e.g. premature end of data) are not fatal */
 }
 
-static vg_status read_jpeg(FILE *f, const char *path, vg_rgb_image *out, char *err, size_t n)
-{
+static vg_status read_jpeg(FILE *f, const char *path, vg_rgb_image *out, char *err, size_t n) {
     struct jpeg_decompress_struct cinfo;
     struct jerr_jmp               je;
     uint8_t *volatile pixels = NULL;
     memset(&cinfo, 0, sizeof(cinfo));
-    cinfo.err = jpeg_std_error(&je.mgr);
-    je.mgr.error_exit = jpeg_error_exit_jmp;
+    cinfo.err           = jpeg_std_error(&je.mgr);
+    je.mgr.error_exit   = jpeg_error_exit_jmp;
     je.mgr.emit_message = jpeg_emit_quiet;
-    je.msg[0] = '\0';
+    je.msg[0]           = '\0';
     if (setjmp(je.jb)) {
         jpeg_destroy_decompress(&cinfo);
         vg_free(pixels);
@@ -111,8 +105,8 @@ static vg_status read_jpeg(FILE *f, const char *path, vg_rgb_image *out, char *e
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
-    out->data = pixels;
-    out->width = w;
+    out->data   = pixels;
+    out->width  = w;
     out->height = h;
     out->stride = 3 * w;
     return VG_OK;
@@ -120,14 +114,13 @@ static vg_status read_jpeg(FILE *f, const char *path, vg_rgb_image *out, char *e
 
 /* ---- everything else (FFmpeg) ------------------------------------------------- */
 
-static vg_status read_ffmpeg(const char *path, vg_rgb_image *out, char *err, size_t n)
-{
-    AVFormatContext *fmt = NULL;
-    AVCodecContext  *dec = NULL;
-    AVPacket        *pkt = NULL;
-    AVFrame         *frame = NULL;
-    vg_frame_rgb    *conv = NULL;
-    vg_status        st = VG_E_FORMAT;
+static vg_status read_ffmpeg(const char *path, vg_rgb_image *out, char *err, size_t n) {
+    AVFormatContext *fmt      = NULL;
+    AVCodecContext  *dec      = NULL;
+    AVPacket        *pkt      = NULL;
+    AVFrame         *frame    = NULL;
+    vg_frame_rgb    *conv     = NULL;
+    vg_status        st       = VG_E_FORMAT;
     char             why[160] = "";
 
     if (avformat_open_input(&fmt, path, NULL, NULL) < 0) {
@@ -139,13 +132,13 @@ static vg_status read_ffmpeg(const char *path, vg_rgb_image *out, char *err, siz
         goto done;
     }
     const AVCodec *codec = NULL;
-    int            si = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    int            si    = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (si < 0 || !codec) {
         snprintf(why, sizeof(why), "no picture in it");
         goto done;
     }
-    dec = avcodec_alloc_context3(codec);
-    pkt = av_packet_alloc();
+    dec   = avcodec_alloc_context3(codec);
+    pkt   = av_packet_alloc();
     frame = av_frame_alloc();
     if (!dec || !pkt || !frame) {
         st = VG_E_NOMEM;
@@ -193,10 +186,10 @@ static vg_status read_ffmpeg(const char *path, vg_rgb_image *out, char *err, siz
     for (int32_t y = 0; y < img.height; y++)
         memcpy(out->data + (size_t)y * (size_t)img.width * 3, img.data + (size_t)y * img.stride,
                (size_t)img.width * 3);
-    out->width = img.width;
+    out->width  = img.width;
     out->height = img.height;
     out->stride = 3 * img.width;
-    st = VG_OK;
+    st          = VG_OK;
 done:
     vg_frame_rgb_destroy(conv);
     av_frame_free(&frame);
@@ -206,13 +199,14 @@ done:
     if (st == VG_E_NOMEM)
         return ierr(err, n, st, "%s: out of memory", path);
     if (st != VG_OK)
-        return ierr(err, n, st, "%s: not a readable image (%s); use JPEG, PNG or another format "
-                    "FFmpeg decodes", path, why[0] ? why : vg_status_str(st));
+        return ierr(err, n, st,
+                    "%s: not a readable image (%s); use JPEG, PNG or another format "
+                    "FFmpeg decodes",
+                    path, why[0] ? why : vg_status_str(st));
     return VG_OK;
 }
 
-vg_status vg_rgb_image_read(const char *path, vg_rgb_image *out, char *err, size_t err_len)
-{
+vg_status vg_rgb_image_read(const char *path, vg_rgb_image *out, char *err, size_t err_len) {
     if (out)
         memset(out, 0, sizeof(*out));
     if (err && err_len)
@@ -226,7 +220,7 @@ vg_status vg_rgb_image_read(const char *path, vg_rgb_image *out, char *err, size
                     "%s: cannot open (%s); check the path", path, strerror(e));
     }
     unsigned char magic[3] = {0, 0, 0};
-    size_t        got = fread(magic, 1, sizeof(magic), f);
+    size_t        got      = fread(magic, 1, sizeof(magic), f);
     if (got == 0) {
         fclose(f);
         return ierr(err, err_len, VG_E_FORMAT, "%s: empty file, not an image", path);
