@@ -85,33 +85,6 @@ static vg_status read_set(const char *dir, const char *prefix, tensor_set *s, ch
     return VG_OK;
 }
 
-static vg_dtype to_vg(int32_t t) {
-    switch (t) {
-    case VGI_ONNX_FLOAT:
-        return VG_DTYPE_F32;
-    case VGI_ONNX_FLOAT16:
-        return VG_DTYPE_F16;
-    case VGI_ONNX_INT32:
-        return VG_DTYPE_I32;
-    case VGI_ONNX_INT64:
-        return VG_DTYPE_I64;
-    case VGI_ONNX_UINT8:
-        return VG_DTYPE_U8;
-    case VGI_ONNX_INT8:
-        return VG_DTYPE_I8;
-    case VGI_ONNX_UINT16:
-        return VG_DTYPE_U16;
-    case VGI_ONNX_INT16:
-        return VG_DTYPE_I16;
-    case VGI_ONNX_BOOL:
-        return VG_DTYPE_BOOL;
-    case VGI_ONNX_DOUBLE:
-        return VG_DTYPE_F64;
-    default:
-        return VG_DTYPE_UNKNOWN;
-    }
-}
-
 static double elem(const void *data, vg_dtype dt, int64_t i) {
     switch (dt) {
     case VG_DTYPE_F32:
@@ -141,7 +114,7 @@ static double elem(const void *data, vg_dtype dt, int64_t i) {
 /* Compares output k; writes a reason on mismatch. */
 static bool compare(const vg_tensor *got, const vgi_onnx_tensor *ref, const opts *o, char *why,
                     size_t len) {
-    vg_dtype dt = to_vg(ref->dtype);
+    vg_dtype dt = vgi_onnx_dtype_to_vg(ref->dtype);
     if (got->dtype != dt) {
         snprintf(why, len, "dtype %s, expected %s", vg_dtype_name(got->dtype), vg_dtype_name(dt));
         return false;
@@ -268,9 +241,9 @@ static result run_test(const char *dir, const opts *o, char *why, size_t len) {
             continue;
         vgi_onnx_tensor *t = &in.t[i];
         static float     empty; /* a valid pointer for tensors with no elements */
-        vg_tensor        vt =
-            vg_tensor_make(to_vg(t->dtype), t->rank, t->dims, t->data ? t->data : &empty);
-        st = vg_session_set_input(s, t->name, &vt);
+        vg_tensor        vt = vg_tensor_make(vgi_onnx_dtype_to_vg(t->dtype), t->rank, t->dims,
+                                      t->data ? t->data : &empty);
+        st                  = vg_session_set_input(s, t->name, &vt);
     }
     if (st == VG_OK)
         st = vg_session_run(s);

@@ -3,6 +3,11 @@
  */
 #include "vigil/status.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/core_impl.h"
+
 static const struct {
     const char *name;
     const char *text;
@@ -34,4 +39,14 @@ const char *vg_status_name(vg_status s) {
     if ((int)s < 0 || s >= VG_STATUS_COUNT || !status_table[s].name)
         return "VG_E_?";
     return status_table[s].name;
+}
+
+vg_status vgi_errf(char *err, size_t n, vg_status st, const char *fmt, ...) {
+    if (err && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, n, fmt, ap);
+        va_end(ap);
+    }
+    return st;
 }

@@ -32,6 +32,7 @@
 
 #include <libavutil/frame.h>
 
+#include "core/core_impl.h"
 #include "vigil/alloc.h"
 #include "vigil/analytics.h"
 #include "vigil/log.h"
@@ -109,19 +110,6 @@ static vg_status serr(stage_state *s, vg_status st, const char *fmt, ...) {
     return st;
 }
 
-static vg_status cerr(char *err, size_t n, vg_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static vg_status cerr(char *err, size_t n, vg_status st, const char *fmt, ...) {
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 vg_analytics_params vg_analytics_params_default(void) {
     return (vg_analytics_params){
         .score_threshold  = -1.0f,
@@ -195,12 +183,12 @@ static vg_status open_session(const vg_analytics *a, bool pose, vg_session **out
         return VG_OK;
     const char *why = vg_model_errmsg(m);
     if (is_cuda(dev))
-        return cerr(err, n, st == VG_E_INVALID_ARG ? VG_E_UNSUPPORTED : st,
+        return vgi_errf(err, n, st == VG_E_INVALID_ARG ? VG_E_UNSUPPORTED : st,
                     "%s '%s' on device '%s': CUDA is not available in this vigil (%s); use a CPU "
                     "device such as cpu:0 or cpu:0-1, or build with -DVG_WITH_CUDA=ON on a machine "
                     "with the CUDA toolkit and a GPU",
                     what, pose ? a->pman.name : a->dman.name, dev, why);
-    return cerr(err, n, st,
+    return vgi_errf(err, n, st,
                 "%s '%s' on device '%s' (backend %s): %s; pick cores this process may use "
                 "(see nproc / taskset) and a backend that is built (ref, cpu)",
                 what, pose ? a->pman.name : a->dman.name, dev, sp.backend ? sp.backend : "default",
@@ -212,15 +200,15 @@ static vg_status open_session(const vg_analytics *a, bool pose, vg_session **out
 static vg_status check_det_input(vg_analytics *a, char *err, size_t n) {
     const vg_manifest *m = &a->dman;
     if (m->task != VG_VIS_TASK_DETECTOR)
-        return cerr(err, n, VG_E_INVALID_ARG,
+        return vgi_errf(err, n, VG_E_INVALID_ARG,
                     "'%s' is not a detector; pass a detector model (centernet, nanodet, yolov7) "
                     "as --detector",
                     m->name);
     if (m->input_w <= 0 || m->input_h <= 0)
-        return cerr(err, n, VG_E_UNSUPPORTED,
+        return vgi_errf(err, n, VG_E_UNSUPPORTED,
                     "detector '%s' has a dynamic input size; give its size in a manifest", m->name);
     if (vg_model_input_count(a->p.det_model) != 1)
-        return cerr(err, n, VG_E_UNSUPPORTED,
+        return vgi_errf(err, n, VG_E_UNSUPPORTED,
                     "detector '%s' has %d inputs; vigil feeds one image input", m->name,
                     vg_model_input_count(a->p.det_model));
     const vg_io_info *in      = vg_model_input(a->p.det_model, 0);
@@ -240,7 +228,7 @@ static vg_status check_det_input(vg_analytics *a, char *err, size_t n) {
     if (!ok) {
         char got[96];
         vg_shape_format(&in->shape, got, sizeof(got));
-        return cerr(err, n, VG_E_SHAPE,
+        return vgi_errf(err, n, VG_E_SHAPE,
                     "detector input '%s' is %s %s, but manifest '%s' wants %s [1, %lld, %lld, "
                     "%lld]; fix the manifest or pick the right model",
                     in->name, vg_dtype_name(in->dtype), got, m->name,
@@ -259,24 +247,24 @@ vg_status vg_analytics_create(const vg_analytics_params *p, vg_analytics **out, 
     if (err && err_len)
         err[0] = '\0';
     if (!out)
-        return cerr(err, err_len, VG_E_INVALID_ARG, "vg_analytics_create: out is NULL");
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG, "vg_analytics_create: out is NULL");
     *out = NULL;
     if (!p || !p->det_model || !p->det_manifest)
-        return cerr(err, err_len, VG_E_INVALID_ARG, "analytics: a detector model is required");
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG, "analytics: a detector model is required");
     if (!p->pose_model != !p->pose_manifest)
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "analytics: the pose model needs both model and manifest");
     if (p->pose_batch < 1 || p->max_detections < 1 || p->max_persons < 0)
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "analytics: pose_batch and max_detections must be >= 1, max_persons >= 0");
 
     vg_analytics *a = vg_calloc(1, sizeof(*a));
     if (!a)
-        return cerr(err, err_len, VG_E_NOMEM, "out of memory");
+        return vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
     vg_status st = vg_mutex_init(&a->pool_lock);
     if (st != VG_OK) {
         vg_free(a);
-        return cerr(err, err_len, st, "cannot create a mutex");
+        return vgi_errf(err, err_len, st, "cannot create a mutex");
     }
     a->p        = *p;
     a->dman     = *p->det_manifest;
@@ -305,7 +293,7 @@ vg_status vg_analytics_create(const vg_analytics_params *p, vg_analytics **out, 
     if (a->has_pose &&
         (a->pman.task != VG_VIS_TASK_POSE ||
          (a->pman.family != VG_VIS_FAMILY_MOVENET && a->pman.family != VG_VIS_FAMILY_HRNET))) {
-        st = cerr(err, err_len, VG_E_UNSUPPORTED,
+        st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
                   "'%s' is not a top-down pose model (movenet or hrnet-heatmap); pass one as "
                   "--pose",
                   a->pman.name);
@@ -324,7 +312,7 @@ vg_status vg_analytics_create(const vg_analytics_params *p, vg_analytics **out, 
     a->dets = vg_calloc((size_t)p->max_detections, sizeof(vg_detection));
     if (!a->dets || vg_frame_rgb_create(&a->rgbconv) != VG_OK ||
         vg_decoder_create(&a->dman, &a->ddec) != VG_OK) {
-        st = cerr(err, err_len, VG_E_NOMEM, "out of memory");
+        st = vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
         goto fail;
     }
     *out = a;

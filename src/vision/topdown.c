@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/core_impl.h"
 #include "vigil/alloc.h"
 #include "vigil/clock.h"
 #include "vigil/topdown.h"
@@ -72,19 +73,6 @@ static vg_status terr(vg_topdown *td, vg_status st, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(td->err, sizeof(td->err), fmt, ap);
     va_end(ap);
-    return st;
-}
-
-static vg_status cerr(char *err, size_t n, vg_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static vg_status cerr(char *err, size_t n, vg_status st, const char *fmt, ...) {
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
     return st;
 }
 
@@ -182,7 +170,7 @@ vg_status vg_model_manifest(const vg_model *model, const char *path, vg_manifest
     if (err && err_len)
         err[0] = '\0';
     if (!model || !m)
-        return cerr(err, err_len, VG_E_INVALID_ARG, "vg_model_manifest: NULL argument");
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG, "vg_model_manifest: NULL argument");
     char mf[4200];
     if (path && find_manifest_file(path, mf, sizeof(mf)))
         return vg_manifest_load(mf, m, err, err_len);
@@ -200,7 +188,7 @@ vg_status vg_model_manifest(const vg_model *model, const char *path, vg_manifest
     char      why[1024];
     vg_status st = vg_manifest_from_signature(ins, ni, outs, no, m, why, sizeof(why));
     if (st != VG_OK)
-        return cerr(err, err_len, st, "%s: %s", path ? path : "model", why);
+        return vgi_errf(err, err_len, st, "%s: %s", path ? path : "model", why);
     return VG_OK;
 }
 
@@ -234,7 +222,7 @@ static void item_dims(const vg_manifest *m, int64_t dims[3]) {
 static vg_status check_input(const vg_model *model, const vg_manifest *m, const char *what,
                              int64_t *batch, const char **name, char *err, size_t n) {
     if (vg_model_input_count(model) != 1)
-        return cerr(err, n, VG_E_UNSUPPORTED,
+        return vgi_errf(err, n, VG_E_UNSUPPORTED,
                     "%s model '%s' has %d inputs; vigil feeds one image "
                     "input",
                     what, m->name, vg_model_input_count(model));
@@ -247,7 +235,7 @@ static vg_status check_input(const vg_model *model, const vg_manifest *m, const 
     if (!ok) {
         char got[96];
         vg_shape_format(&in->shape, got, sizeof(got));
-        return cerr(err, n, VG_E_SHAPE,
+        return vgi_errf(err, n, VG_E_SHAPE,
                     "%s model input '%s' is %s %s, but manifest '%s' wants "
                     "%s [N, %lld, %lld, %lld]; fix the manifest or pick the right model",
                     what, in->name, vg_dtype_name(in->dtype), got, m->name,
@@ -267,36 +255,36 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
     if (err && err_len)
         err[0] = '\0';
     if (!out)
-        return cerr(err, err_len, VG_E_INVALID_ARG, "vg_topdown_create: out is NULL");
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG, "vg_topdown_create: out is NULL");
     *out          = NULL;
     bool has_det  = det_model || det_session || det_manifest;
     bool has_pose = pose_model || pose_session || pose_manifest;
     if (!has_det && !has_pose)
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "vg_topdown_create: neither a detector nor "
                     "a pose model given");
     if (has_det && (!det_model || !det_session || !det_manifest))
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "vg_topdown_create: the detector needs "
                     "model, session and manifest");
     if (has_pose && (!pose_model || !pose_session || !pose_manifest))
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "vg_topdown_create: the pose model needs "
                     "model, session and manifest");
     vg_topdown_params p = params ? *params : vg_topdown_params_default();
     if (p.max_batch < 1 || p.max_detections < 1 || p.max_persons < 0)
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "vg_topdown_create: max_batch and "
                     "max_detections must be >= 1, max_persons >= 0");
     if (has_det && det_manifest->task != VG_VIS_TASK_DETECTOR)
-        return cerr(err, err_len, VG_E_INVALID_ARG,
+        return vgi_errf(err, err_len, VG_E_INVALID_ARG,
                     "'%s' is not a detector; pass a detector "
                     "model (centernet, nanodet, yolov7)",
                     det_manifest->name);
     if (has_pose && (pose_manifest->task != VG_VIS_TASK_POSE ||
                      (pose_manifest->family != VG_VIS_FAMILY_MOVENET &&
                       pose_manifest->family != VG_VIS_FAMILY_HRNET)))
-        return cerr(err, err_len, VG_E_UNSUPPORTED,
+        return vgi_errf(err, err_len, VG_E_UNSUPPORTED,
                     "'%s' is not a top-down pose model "
                     "(movenet or hrnet-heatmap); whole-frame models such as multipose do not "
                     "take person crops",
@@ -304,7 +292,7 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
 
     vg_topdown *td = vg_calloc(1, sizeof(*td));
     if (!td)
-        return cerr(err, err_len, VG_E_NOMEM, "out of memory");
+        return vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
     td->p        = p;
     vg_status st = VG_OK;
     if (has_det) {
@@ -314,7 +302,7 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         if (p.score_threshold >= 0)
             td->dman.score_threshold = p.score_threshold;
         if (td->dman.input_w <= 0 || td->dman.input_h <= 0) {
-            st = cerr(err, err_len, VG_E_UNSUPPORTED,
+            st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
                       "detector '%s' has a dynamic input size; "
                       "give its size in a manifest",
                       td->dman.name);
@@ -331,11 +319,11 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         td->cap_dets   = p.max_detections;
         td->dets       = vg_calloc((size_t)td->cap_dets, sizeof(vg_detection));
         if (!td->d_in || !td->dets) {
-            st = cerr(err, err_len, VG_E_NOMEM, "out of memory");
+            st = vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
             goto fail;
         }
         if ((st = vg_decoder_create(&td->dman, &td->ddec)) != VG_OK) {
-            cerr(err, err_len, st, "cannot create the detector decoder");
+            vgi_errf(err, err_len, st, "cannot create the detector decoder");
             goto fail;
         }
     }
@@ -352,7 +340,7 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         const bool flip  = td->pman.heatmap_flip_test;
         if (batch > 0) {
             if (flip && batch < 2) {
-                st = cerr(err, err_len, VG_E_UNSUPPORTED,
+                st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
                           "pose model '%s' has a fixed batch of "
                           "1, but the flip test needs 2 items per person; export it with a "
                           "dynamic batch or set pose.flip_test false",
@@ -368,11 +356,11 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         }
         td->p_in = vg_aligned_alloc(64, td->p_item_bytes * (size_t)td->chunk_items);
         if (!td->p_in) {
-            st = cerr(err, err_len, VG_E_NOMEM, "out of memory");
+            st = vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
             goto fail;
         }
         if ((st = vg_decoder_create(&td->pman, &td->pdec)) != VG_OK) {
-            cerr(err, err_len, st, "cannot create the pose decoder");
+            vgi_errf(err, err_len, st, "cannot create the pose decoder");
             goto fail;
         }
     }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "vigil/status.h"
+#include "vigil/tensor.h"
 
 #define VGI_ONNX_MAX_RANK 8
 /* The opset range of the default ("ai.onnx") domain the importer accepts.
@@ -65,6 +66,8 @@ typedef struct vgi_onnx_tensor {
 size_t vgi_onnx_dtype_size(int32_t dtype);
 /* "FLOAT", "INT64", ...; "?" for unknown codes. */
 const char *vgi_onnx_dtype_name(int32_t dtype);
+/* The engine dtype of an ONNX TensorProto data type; VG_DTYPE_UNKNOWN if it has none. */
+vg_dtype vgi_onnx_dtype_to_vg(int32_t dtype);
 /* Frees the tensor's name and data and zeroes it (NULL is a no-op). */
 void vgi_onnx_tensor_fini(vgi_onnx_tensor *t);
 

@@ -66,7 +66,7 @@ static const op_row *row_lookup(const char *op_type);
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static vg_dtype dtype_from_onnx(int32_t t) {
+vg_dtype vgi_onnx_dtype_to_vg(int32_t t) {
     switch (t) {
     case VGI_ONNX_FLOAT:
         return VG_DTYPE_F32;
@@ -190,7 +190,7 @@ static vg_status fail_node(build_ctx *c, const vgi_onnx_node *n, vg_status s, co
 /* Adds a constant from an onnx tensor (copied); *id gets its IR id. */
 static vg_status add_const_tensor(build_ctx *c, const char *name, const vgi_onnx_tensor *t,
                                   int *id) {
-    vg_dtype dt = dtype_from_onnx(t->dtype);
+    vg_dtype dt = vgi_onnx_dtype_to_vg(t->dtype);
     if (dt == VG_DTYPE_UNKNOWN)
         return vgi_err_set(c->err, VG_E_UNSUPPORTED, "constant '%s': dtype %s is not supported",
                            name, vgi_onnx_dtype_name(t->dtype));
@@ -441,7 +441,7 @@ static const char *check_cast(const vgi_onnx_model *m, const vgi_onnx_node *n, c
                               size_t len) {
     (void)m;
     int64_t to = vgi_onnx_attr_int(n, "to", 0);
-    if (dtype_from_onnx((int32_t)to) == VG_DTYPE_UNKNOWN)
+    if (vgi_onnx_dtype_to_vg((int32_t)to) == VG_DTYPE_UNKNOWN)
         return reason(buf, len, "cast to %s is not supported", vgi_onnx_dtype_name((int32_t)to));
     return NULL;
 }
@@ -471,8 +471,8 @@ static vg_status map_plain(build_ctx *c, const vgi_onnx_node *n) {
 static vg_status map_pow(build_ctx *c, const vgi_onnx_node *n) {
     int     in[2] = {in_id(c, n, 0), in_id(c, n, 1)};
     int32_t tb = c->m->values[n->in[0]].dtype, te = c->m->values[n->in[1]].dtype;
-    if (tb && te && tb != te && dtype_from_onnx(tb) != VG_DTYPE_UNKNOWN) {
-        vgi_attrs a = {.cast = {.to = dtype_from_onnx(tb)}};
+    if (tb && te && tb != te && vgi_onnx_dtype_to_vg(tb) != VG_DTYPE_UNKNOWN) {
+        vgi_attrs a = {.cast = {.to = vgi_onnx_dtype_to_vg(tb)}};
         vg_status s = emit_aux(c, n, "exponent_cast", VGI_OP_CAST, &in[1], 1, &a, &in[1]);
         if (s != VG_OK)
             return s;
@@ -996,7 +996,7 @@ static vg_status map_gather(build_ctx *c, const vgi_onnx_node *n) {
 }
 
 static vg_status map_cast(build_ctx *c, const vgi_onnx_node *n) {
-    vgi_attrs a  = {.cast = {.to = dtype_from_onnx((int32_t)vgi_onnx_attr_int(n, "to", 0))}};
+    vgi_attrs a  = {.cast = {.to = vgi_onnx_dtype_to_vg((int32_t)vgi_onnx_attr_int(n, "to", 0))}};
     int       in = in_id(c, n, 0);
     return emit(c, n, VGI_OP_CAST, &in, 1, 1, &a, NULL);
 }
@@ -1056,12 +1056,12 @@ static vg_status map_constant_of_shape(build_ctx *c, const vgi_onnx_node *n) {
     char            em[512];
     vg_status       s = vgi_onnx_attr_tensor(n, "value", &t, em, sizeof em);
     if (s == VG_OK) {
-        if (t.numel != 1 || dtype_from_onnx(t.dtype) == VG_DTYPE_UNKNOWN) {
+        if (t.numel != 1 || vgi_onnx_dtype_to_vg(t.dtype) == VG_DTYPE_UNKNOWN) {
             vgi_onnx_tensor_fini(&t);
             return fail_node(c, n, VG_E_UNSUPPORTED, "value must be a one-element tensor");
         }
         a.fill.value = (float)tensor_f64(&t, 0);
-        a.fill.dtype = dtype_from_onnx(t.dtype);
+        a.fill.dtype = vgi_onnx_dtype_to_vg(t.dtype);
         vgi_onnx_tensor_fini(&t);
     } else if (s != VG_E_NOT_FOUND) {
         return vgi_err_set(c->err, s, "%s", em);
@@ -1334,7 +1334,7 @@ static vg_status build_graph(build_ctx *c) {
         if (val->init < 0 || val->n_uses == 0)
             continue;
         const vgi_onnx_tensor *t  = &m->inits[val->init];
-        vg_dtype               dt = dtype_from_onnx(t->dtype);
+        vg_dtype               dt = vgi_onnx_dtype_to_vg(t->dtype);
         if (c->steal && t->data && dt != VG_DTYPE_UNKNOWN) {
             vg_shape sh = {.ndim = t->rank};
             memcpy(sh.dims, t->dims, sizeof(int64_t) * (size_t)t->rank);
@@ -1345,7 +1345,7 @@ static vg_status build_graph(build_ctx *c) {
     }
     for (int i = 0; i < m->n_inputs && s == VG_OK; i++) {
         const vgi_onnx_value *val = &m->values[m->inputs[i]];
-        vg_dtype              dt  = dtype_from_onnx(val->dtype);
+        vg_dtype              dt  = vgi_onnx_dtype_to_vg(val->dtype);
         if (dt == VG_DTYPE_UNKNOWN)
             return vgi_err_set(c->err, VG_E_UNSUPPORTED,
                                "graph input '%s' has dtype %s, which is not supported", val->name,
@@ -1371,7 +1371,7 @@ static vg_status build_graph(build_ctx *c) {
         vg_shape sh = {.ndim = val->rank};
         for (int d = 0; d < val->rank; d++)
             sh.dims[d] = val->dims[d];
-        s = vgi_graph_add_output(c->g, val->name, id, dtype_from_onnx(val->dtype), &sh);
+        s = vgi_graph_add_output(c->g, val->name, id, vgi_onnx_dtype_to_vg(val->dtype), &sh);
     }
     return s;
 }
@@ -1431,7 +1431,7 @@ static vg_status build_graph_impl(const vgi_onnx_model *m, vgi_onnx_model *steal
         for (int v = 0; v < m->n_values; v++) {
             const vgi_onnx_value *val = &m->values[v];
             if (val->init >= 0 && val->n_uses > 0 &&
-                dtype_from_onnx(steal->inits[val->init].dtype) != VG_DTYPE_UNKNOWN)
+                vgi_onnx_dtype_to_vg(steal->inits[val->init].dtype) != VG_DTYPE_UNKNOWN)
                 steal->inits[val->init].data = NULL;
         }
     }
