@@ -39,13 +39,21 @@ const char *ru_require_models(void) {
         snprintf(dir, sizeof(dir), "%s/models", vg_test_source_dir());
     char        p[4200];
     struct stat sb;
-    snprintf(p, sizeof(p), "%s/centernet/model.json", dir);
-    bool ok = stat(p, &sb) == 0;
-    snprintf(p, sizeof(p), "%s/movenet-thunder/model.json", dir);
-    ok = ok && stat(p, &sb) == 0;
-    if (!ok)
-        VG_SKIP("the default models are not in ./models (or $VIGIL_MODELS); run 'make models'");
-    return dir;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        snprintf(p, sizeof(p), "%s/centernet/model.json", dir);
+        bool ok = stat(p, &sb) == 0;
+        snprintf(p, sizeof(p), "%s/movenet-thunder/model.json", dir);
+        ok = ok && stat(p, &sb) == 0;
+        if (ok)
+            return dir;
+        /* Not fetched (a fresh clone): the same files are in the shared reference folder. */
+        const char *shared = vg_test_shared_dir();
+        if (attempt > 0 || (env && *env) || !shared)
+            break;
+        snprintf(dir, sizeof(dir), "%s/models", shared);
+    }
+    VG_SKIP("the default models are neither in ./models (or $VIGIL_MODELS) nor in the shared "
+            "folder's models/; run 'make models'");
 }
 
 const char *ru_backend_arg(void) {
