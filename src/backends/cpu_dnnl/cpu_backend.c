@@ -403,6 +403,27 @@ static vg_status set_output(builder *b, int v, const dnnl_memory_desc_t *md, voi
     return VG_OK;
 }
 
+/* Finishes a primitive that reads in[0..n_in) as its sources 0..n_in-1 and writes value v:
+ * places v's storage (dst_storage; in_place as there), queues the step and records v's
+ * representation. prim is consumed: finalised here on failure. */
+static vg_status emit_step(builder *b, vgi_dnnl_prim *prim, int v, const int *perm, rep *in,
+                           int n_in, bool in_place) {
+    void     *dst = NULL;
+    vg_status st  = dst_storage(b, v, &prim->dst_md, perm, in, n_in, in_place, &dst);
+    if (st != VG_OK) {
+        vgi_dnnl_prim_fini(prim);
+        return st;
+    }
+    vgi_dnnl_bufs bufs;
+    memset(&bufs, 0, sizeof(bufs));
+    for (int i = 0; i < n_in; i++)
+        bufs.src[i] = in[i].ptr;
+    bufs.dst               = dst;
+    dnnl_memory_desc_t dmd = prim->dst_md;
+    st                     = add_step(b, prim, &bufs);
+    return st != VG_OK ? st : set_output(b, v, &dmd, dst, perm);
+}
+
 /* ---- op support ---------------------------------------------------------------------- */
 
 static bool is_f32(const vg_tensor *t, int v) {
@@ -1237,19 +1258,7 @@ static vg_status prep_pool(builder *b, int pos, bool *fused) {
     }
     if (st != VG_OK)
         return fail_dnnl(b, st);
-    void *dst = NULL;
-    st = dst_storage(b, v, &prim.dst_md, perm, &in, 1, false, &dst);
-    if (st != VG_OK) {
-        vgi_dnnl_prim_fini(&prim);
-        return st;
-    }
-    vgi_dnnl_bufs bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    bufs.src[0]            = in.ptr;
-    bufs.dst               = dst;
-    dnnl_memory_desc_t dmd = prim.dst_md;
-    st                     = add_step(b, &prim, &bufs);
-    return st != VG_OK ? st : set_output(b, v, &dmd, dst, perm);
+    return emit_step(b, &prim, v, perm, &in, 1, false);
 }
 
 static vg_status prep_resize(builder *b, int pos, bool *fused) {
@@ -1284,19 +1293,7 @@ static vg_status prep_resize(builder *b, int pos, bool *fused) {
     }
     if (st != VG_OK)
         return fail_dnnl(b, st);
-    void *dst = NULL;
-    st = dst_storage(b, v, &prim.dst_md, perm, &in, 1, false, &dst);
-    if (st != VG_OK) {
-        vgi_dnnl_prim_fini(&prim);
-        return st;
-    }
-    vgi_dnnl_bufs bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    bufs.src[0]            = in.ptr;
-    bufs.dst               = dst;
-    dnnl_memory_desc_t dmd = prim.dst_md;
-    st                     = add_step(b, &prim, &bufs);
-    return st != VG_OK ? st : set_output(b, v, &dmd, dst, perm);
+    return emit_step(b, &prim, v, perm, &in, 1, false);
 }
 
 static vg_status prep_cbinary(builder *b);
@@ -1458,20 +1455,7 @@ static vg_status prep_binary(builder *b, int pos, bool *fused) {
             return prep_cbinary(b);
         }
     }
-    void *dst = NULL;
-    st = dst_storage(b, fv, &prim.dst_md, perm, in, 2, true, &dst);
-    if (st != VG_OK) {
-        vgi_dnnl_prim_fini(&prim);
-        return st;
-    }
-    vgi_dnnl_bufs bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    bufs.src[0]            = in[0].ptr;
-    bufs.src[1]            = in[1].ptr;
-    bufs.dst               = dst;
-    dnnl_memory_desc_t dmd = prim.dst_md;
-    st                     = add_step(b, &prim, &bufs);
-    return st != VG_OK ? st : set_output(b, fv, &dmd, dst, perm);
+    return emit_step(b, &prim, fv, perm, in, 2, true);
 }
 
 static vg_status prep_unary(builder *b, int pos, bool *fused, int x) {
@@ -1559,20 +1543,7 @@ static vg_status prep_concat(builder *b, int pos, bool *fused) {
     }
     if (st != VG_OK)
         return fail_dnnl(b, st);
-    void *dst = NULL;
-    st = dst_storage(b, v, &prim.dst_md, perm, in, n->n_in, false, &dst);
-    if (st != VG_OK) {
-        vgi_dnnl_prim_fini(&prim);
-        return st;
-    }
-    vgi_dnnl_bufs bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    for (int i = 0; i < n->n_in; i++)
-        bufs.src[i] = in[i].ptr;
-    bufs.dst               = dst;
-    dnnl_memory_desc_t dmd = prim.dst_md;
-    st                     = add_step(b, &prim, &bufs);
-    return st != VG_OK ? st : set_output(b, v, &dmd, dst, perm);
+    return emit_step(b, &prim, v, perm, in, n->n_in, false);
 }
 
 /* A folded Pad: its output becomes a padded view of its input (see pad_chain). */
