@@ -187,6 +187,10 @@ vg_status vg_session_get_output(vg_session *s, const char *name, vg_tensor *out)
 vg_status vg_session_get_output_at(vg_session *s, int i, vg_tensor *out);
 
 /* The backend name the session prefers ("ref", "cpu"). Static string. */
+/* Bytes of the activation arena of the plan that ran last (0 before any run).
+ * Backends may hold further buffers of their own (blocked layouts, packed weights). */
+size_t vg_session_arena_bytes(const vg_session *s);
+
 const char *vg_session_backend(const vg_session *s);
 
 /*

@@ -6,6 +6,12 @@
  * timed ones, and prints the median, p90, min and mean latency, the peak RSS of
  * the process (getrusage) and, with --profile, the per-op time summed over the
  * timed runs. --json prints one JSON object instead of text.
+ *
+ * Memory: the process's resident size before the model is loaded (the shared
+ * libraries the CLI links: FFmpeg alone brings about 45 MB) is subtracted from
+ * the peak, which leaves what the model instance itself costs. That figure is
+ * checked against the budget 1.5 x (float32 weight bytes + activation arena) +
+ * 32 MB and reported as rss_target_met.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -77,6 +83,24 @@ static bool parse_shape(const char *s, vg_shape *out) {
             return false;
     }
     return out->ndim > 0;
+}
+
+/* The current resident set size in MB (VmRSS), or -1 if /proc is unreadable. */
+static double current_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char   line[256];
+    double mb = -1;
+    while (fgets(line, sizeof(line), f)) {
+        long kb;
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) {
+            mb = (double)kb / 1024.0;
+            break;
+        }
+    }
+    fclose(f);
+    return mb;
 }
 
 static int parse_args(int argc, char **argv, bench_opts *o) {
@@ -277,8 +301,9 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "vigil bench: out of memory\n");
         goto out;
     }
-    int64_t   t0 = vg_clock_ns();
-    vg_status st = vg_model_load(o.model, NULL, &m);
+    double    rss_before = current_rss_mb();
+    int64_t   t0         = vg_clock_ns();
+    vg_status st         = vg_model_load(o.model, NULL, &m);
     if (st != VG_OK) {
         fprintf(stderr, "vigil bench: %s\n", vg_model_errmsg(NULL));
         goto out;
@@ -351,6 +376,12 @@ int cmd_bench(int argc, char **argv) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0;
+    vg_model_stats ms;
+    vg_model_get_stats(m, &ms);
+    double weights_mb = (double)ms.param_count * 4.0 / (1024.0 * 1024.0);
+    double arena_mb   = (double)vg_session_arena_bytes(s) / (1024.0 * 1024.0);
+    double model_rss  = rss_before >= 0 ? rss_mb - rss_before : rss_mb;
+    double budget_mb  = 1.5 * (weights_mb + arena_mb) + 32.0;
     qsort(acc, (size_t)n_acc, sizeof(prof_acc), cmp_prof);
     int64_t prof_total = 0;
     for (int i = 0; i < n_acc; i++)
@@ -379,6 +410,12 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(j, "load_ms", json_real((double)load_ns / 1e6));
         json_object_set_new(j, "prepare_ms", json_real((double)prep_ns / 1e6));
         json_object_set_new(j, "peak_rss_mb", json_real(rss_mb));
+        json_object_set_new(j, "rss_before_load_mb", json_real(rss_before));
+        json_object_set_new(j, "model_rss_mb", json_real(model_rss));
+        json_object_set_new(j, "weights_f32_mb", json_real(weights_mb));
+        json_object_set_new(j, "arena_mb", json_real(arena_mb));
+        json_object_set_new(j, "rss_budget_mb", json_real(budget_mb));
+        json_object_set_new(j, "rss_target_met", json_boolean(model_rss <= budget_mb));
         /* libgomp's waiting policy (read at start-up): PASSIVE matters on a busy machine */
         const char *wp = getenv("OMP_WAIT_POLICY");
         json_object_set_new(j, "omp_wait_policy", json_string(wp ? wp : "default"));
@@ -411,7 +448,10 @@ int cmd_bench(int argc, char **argv) {
         printf("latency      median %.3f ms, p90 %.3f ms, min %.3f ms, mean %.3f ms (%d runs, "
                "%d warm-up)\n",
                median, p90, minv, mean, o.runs, o.warmup);
-        printf("peak RSS     %.1f MB\n", rss_mb);
+        printf("peak RSS     %.1f MB (%.1f MB before loading: model instance %.1f MB; budget "
+               "1.5 x (weights %.1f + arena %.1f) + 32 = %.1f MB: %s)\n",
+               rss_mb, rss_before, model_rss, weights_mb, arena_mb, budget_mb,
+               model_rss <= budget_mb ? "within" : "over");
         if (o.profile) {
             printf("\n%-20s %-8s %6s %12s %7s\n", "op", "backend", "nodes", "ms/run", "%");
             for (int i = 0; i < n_acc; i++)

@@ -305,6 +305,10 @@ const char *vg_session_errmsg(const vg_session *s) {
     return s ? s->errmsg : "";
 }
 
+size_t vg_session_arena_bytes(const vg_session *s) {
+    return s->cur ? vgi_plan_arena_bytes(s->cur) : 0;
+}
+
 const char *vg_session_backend(const vg_session *s) {
     return s->pref.iface ? s->pref.iface->name : "?";
 }
