@@ -375,7 +375,7 @@ int cmd_bench(int argc, char **argv) {
     double        mean = sum / o.runs / 1e6, minv = (double)times[0] / 1e6;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double rss_mb = (double)ru.ru_maxrss / 1024.0;
+    double         rss_mb = (double)ru.ru_maxrss / 1024.0;
     vg_model_stats ms;
     vg_model_get_stats(m, &ms);
     double weights_mb = (double)ms.param_count * 4.0 / (1024.0 * 1024.0);

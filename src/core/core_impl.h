@@ -15,7 +15,7 @@
 #define VGI_ASSERT(cond)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "vigil: internal error: %s:%d: assertion '%s' failed\n", __FILE__,      \
+            fprintf(stderr, "vigil: internal error: %s:%d: assertion '%s' failed\n", __FILE__,     \
                     __LINE__, #cond);                                                              \
             abort();                                                                               \
         }                                                                                          \

@@ -183,16 +183,17 @@ static vg_status open_session(const vg_analytics *a, bool pose, vg_session **out
         return VG_OK;
     const char *why = vg_model_errmsg(m);
     if (is_cuda(dev))
-        return vgi_errf(err, n, st == VG_E_INVALID_ARG ? VG_E_UNSUPPORTED : st,
-                    "%s '%s' on device '%s': CUDA is not available in this vigil (%s); use a CPU "
-                    "device such as cpu:0 or cpu:0-1, or build with -DVG_WITH_CUDA=ON on a machine "
-                    "with the CUDA toolkit and a GPU",
-                    what, pose ? a->pman.name : a->dman.name, dev, why);
+        return vgi_errf(
+            err, n, st == VG_E_INVALID_ARG ? VG_E_UNSUPPORTED : st,
+            "%s '%s' on device '%s': CUDA is not available in this vigil (%s); use a CPU "
+            "device such as cpu:0 or cpu:0-1, or build with -DVG_WITH_CUDA=ON on a machine "
+            "with the CUDA toolkit and a GPU",
+            what, pose ? a->pman.name : a->dman.name, dev, why);
     return vgi_errf(err, n, st,
-                "%s '%s' on device '%s' (backend %s): %s; pick cores this process may use "
-                "(see nproc / taskset) and a backend that is built (ref, cpu)",
-                what, pose ? a->pman.name : a->dman.name, dev, sp.backend ? sp.backend : "default",
-                why);
+                    "%s '%s' on device '%s' (backend %s): %s; pick cores this process may use "
+                    "(see nproc / taskset) and a backend that is built (ref, cpu)",
+                    what, pose ? a->pman.name : a->dman.name, dev,
+                    sp.backend ? sp.backend : "default", why);
 }
 
 /* ---- create / destroy ------------------------------------------------------------ */
@@ -200,17 +201,19 @@ static vg_status open_session(const vg_analytics *a, bool pose, vg_session **out
 static vg_status check_det_input(vg_analytics *a, char *err, size_t n) {
     const vg_manifest *m = &a->dman;
     if (m->task != VG_VIS_TASK_DETECTOR)
-        return vgi_errf(err, n, VG_E_INVALID_ARG,
-                    "'%s' is not a detector; pass a detector model (centernet, nanodet, yolov7) "
-                    "as --detector",
-                    m->name);
+        return vgi_errf(
+            err, n, VG_E_INVALID_ARG,
+            "'%s' is not a detector; pass a detector model (centernet, nanodet, yolov7) "
+            "as --detector",
+            m->name);
     if (m->input_w <= 0 || m->input_h <= 0)
         return vgi_errf(err, n, VG_E_UNSUPPORTED,
-                    "detector '%s' has a dynamic input size; give its size in a manifest", m->name);
+                        "detector '%s' has a dynamic input size; give its size in a manifest",
+                        m->name);
     if (vg_model_input_count(a->p.det_model) != 1)
         return vgi_errf(err, n, VG_E_UNSUPPORTED,
-                    "detector '%s' has %d inputs; vigil feeds one image input", m->name,
-                    vg_model_input_count(a->p.det_model));
+                        "detector '%s' has %d inputs; vigil feeds one image input", m->name,
+                        vg_model_input_count(a->p.det_model));
     const vg_io_info *in      = vg_model_input(a->p.det_model, 0);
     int64_t           want[4] = {1, 0, 0, 0};
     if (m->layout == VG_VIS_NCHW) {
@@ -229,11 +232,11 @@ static vg_status check_det_input(vg_analytics *a, char *err, size_t n) {
         char got[96];
         vg_shape_format(&in->shape, got, sizeof(got));
         return vgi_errf(err, n, VG_E_SHAPE,
-                    "detector input '%s' is %s %s, but manifest '%s' wants %s [1, %lld, %lld, "
-                    "%lld]; fix the manifest or pick the right model",
-                    in->name, vg_dtype_name(in->dtype), got, m->name,
-                    vg_dtype_name(engine_dtype(m->dtype)), (long long)want[1], (long long)want[2],
-                    (long long)want[3]);
+                        "detector input '%s' is %s %s, but manifest '%s' wants %s [1, %lld, %lld, "
+                        "%lld]; fix the manifest or pick the right model",
+                        in->name, vg_dtype_name(in->dtype), got, m->name,
+                        vg_dtype_name(engine_dtype(m->dtype)), (long long)want[1],
+                        (long long)want[2], (long long)want[3]);
     }
     a->d_in_name  = in->name;
     a->d_in_dtype = in->dtype;
@@ -253,10 +256,10 @@ vg_status vg_analytics_create(const vg_analytics_params *p, vg_analytics **out, 
         return vgi_errf(err, err_len, VG_E_INVALID_ARG, "analytics: a detector model is required");
     if (!p->pose_model != !p->pose_manifest)
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "analytics: the pose model needs both model and manifest");
+                        "analytics: the pose model needs both model and manifest");
     if (p->pose_batch < 1 || p->max_detections < 1 || p->max_persons < 0)
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "analytics: pose_batch and max_detections must be >= 1, max_persons >= 0");
+                        "analytics: pose_batch and max_detections must be >= 1, max_persons >= 0");
 
     vg_analytics *a = vg_calloc(1, sizeof(*a));
     if (!a)
@@ -294,9 +297,9 @@ vg_status vg_analytics_create(const vg_analytics_params *p, vg_analytics **out, 
         (a->pman.task != VG_VIS_TASK_POSE ||
          (a->pman.family != VG_VIS_FAMILY_MOVENET && a->pman.family != VG_VIS_FAMILY_HRNET))) {
         st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
-                  "'%s' is not a top-down pose model (movenet or hrnet-heatmap); pass one as "
-                  "--pose",
-                  a->pman.name);
+                      "'%s' is not a top-down pose model (movenet or hrnet-heatmap); pass one as "
+                      "--pose",
+                      a->pman.name);
         goto fail;
     }
     /* Probe the devices now, so that a bad one stops the run before it starts. */

@@ -223,9 +223,9 @@ static vg_status check_input(const vg_model *model, const vg_manifest *m, const 
                              int64_t *batch, const char **name, char *err, size_t n) {
     if (vg_model_input_count(model) != 1)
         return vgi_errf(err, n, VG_E_UNSUPPORTED,
-                    "%s model '%s' has %d inputs; vigil feeds one image "
-                    "input",
-                    what, m->name, vg_model_input_count(model));
+                        "%s model '%s' has %d inputs; vigil feeds one image "
+                        "input",
+                        what, m->name, vg_model_input_count(model));
     const vg_io_info *in = vg_model_input(model, 0);
     int64_t           want[3];
     item_dims(m, want);
@@ -236,11 +236,11 @@ static vg_status check_input(const vg_model *model, const vg_manifest *m, const 
         char got[96];
         vg_shape_format(&in->shape, got, sizeof(got));
         return vgi_errf(err, n, VG_E_SHAPE,
-                    "%s model input '%s' is %s %s, but manifest '%s' wants "
-                    "%s [N, %lld, %lld, %lld]; fix the manifest or pick the right model",
-                    what, in->name, vg_dtype_name(in->dtype), got, m->name,
-                    vg_dtype_name(engine_dtype(m->dtype)), (long long)want[0], (long long)want[1],
-                    (long long)want[2]);
+                        "%s model input '%s' is %s %s, but manifest '%s' wants "
+                        "%s [N, %lld, %lld, %lld]; fix the manifest or pick the right model",
+                        what, in->name, vg_dtype_name(in->dtype), got, m->name,
+                        vg_dtype_name(engine_dtype(m->dtype)), (long long)want[0],
+                        (long long)want[1], (long long)want[2]);
     }
     *batch = in->shape.dims[0];
     *name  = in->name;
@@ -261,34 +261,34 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
     bool has_pose = pose_model || pose_session || pose_manifest;
     if (!has_det && !has_pose)
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "vg_topdown_create: neither a detector nor "
-                    "a pose model given");
+                        "vg_topdown_create: neither a detector nor "
+                        "a pose model given");
     if (has_det && (!det_model || !det_session || !det_manifest))
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "vg_topdown_create: the detector needs "
-                    "model, session and manifest");
+                        "vg_topdown_create: the detector needs "
+                        "model, session and manifest");
     if (has_pose && (!pose_model || !pose_session || !pose_manifest))
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "vg_topdown_create: the pose model needs "
-                    "model, session and manifest");
+                        "vg_topdown_create: the pose model needs "
+                        "model, session and manifest");
     vg_topdown_params p = params ? *params : vg_topdown_params_default();
     if (p.max_batch < 1 || p.max_detections < 1 || p.max_persons < 0)
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "vg_topdown_create: max_batch and "
-                    "max_detections must be >= 1, max_persons >= 0");
+                        "vg_topdown_create: max_batch and "
+                        "max_detections must be >= 1, max_persons >= 0");
     if (has_det && det_manifest->task != VG_VIS_TASK_DETECTOR)
         return vgi_errf(err, err_len, VG_E_INVALID_ARG,
-                    "'%s' is not a detector; pass a detector "
-                    "model (centernet, nanodet, yolov7)",
-                    det_manifest->name);
+                        "'%s' is not a detector; pass a detector "
+                        "model (centernet, nanodet, yolov7)",
+                        det_manifest->name);
     if (has_pose && (pose_manifest->task != VG_VIS_TASK_POSE ||
                      (pose_manifest->family != VG_VIS_FAMILY_MOVENET &&
                       pose_manifest->family != VG_VIS_FAMILY_HRNET)))
         return vgi_errf(err, err_len, VG_E_UNSUPPORTED,
-                    "'%s' is not a top-down pose model "
-                    "(movenet or hrnet-heatmap); whole-frame models such as multipose do not "
-                    "take person crops",
-                    pose_manifest->name);
+                        "'%s' is not a top-down pose model "
+                        "(movenet or hrnet-heatmap); whole-frame models such as multipose do not "
+                        "take person crops",
+                        pose_manifest->name);
 
     vg_topdown *td = vg_calloc(1, sizeof(*td));
     if (!td)
@@ -303,9 +303,9 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
             td->dman.score_threshold = p.score_threshold;
         if (td->dman.input_w <= 0 || td->dman.input_h <= 0) {
             st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
-                      "detector '%s' has a dynamic input size; "
-                      "give its size in a manifest",
-                      td->dman.name);
+                          "detector '%s' has a dynamic input size; "
+                          "give its size in a manifest",
+                          td->dman.name);
             goto fail;
         }
         int64_t batch;
@@ -341,10 +341,10 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         if (batch > 0) {
             if (flip && batch < 2) {
                 st = vgi_errf(err, err_len, VG_E_UNSUPPORTED,
-                          "pose model '%s' has a fixed batch of "
-                          "1, but the flip test needs 2 items per person; export it with a "
-                          "dynamic batch or set pose.flip_test false",
-                          td->pman.name);
+                              "pose model '%s' has a fixed batch of "
+                              "1, but the flip test needs 2 items per person; export it with a "
+                              "dynamic batch or set pose.flip_test false",
+                              td->pman.name);
                 goto fail;
             }
             td->p_fixed_batch = batch;

@@ -1347,7 +1347,7 @@ static vg_status prep_channel(builder *b, int s0, int s1, bool swap) {
         return prep_cbinary(b);
     const void *sp;
     size_t      sb, ses;
-    st = c_input(b, s1, &sp, &sb, &ses);
+    st        = c_input(b, s1, &sp, &sb, &ses);
     void *dst = NULL;
     if (st == VG_OK)
         st = dst_storage(b, v, &in.md, perm, &in, 1, true, &dst);
@@ -1374,7 +1374,7 @@ static vg_status prep_channel(builder *b, int s0, int s1, bool swap) {
 }
 
 static vg_status prep_binary(builder *b, int pos, bool *fused) {
-    const vgi_node *n = b->n;
+    const vgi_node *n   = b->n;
     dnnl_alg_kind_t alg = dnnl_alg_kind_undef;
     bool            comm;
     binary_alg(n->op, &alg, &comm);
@@ -1478,7 +1478,7 @@ static vg_status prep_unary(builder *b, int pos, bool *fused, int x) {
         return vgi_err_set(b->err, VG_E_INTERNAL, "node '%s': not an eltwise op", n->name);
     fuse_acts(b, pos, &v, post, &np, fused);
     void *dst = NULL;
-    st = dst_storage(b, v, &in.md, perm, &in, 1, true, &dst);
+    st        = dst_storage(b, v, &in.md, perm, &in, 1, true, &dst);
     if (st != VG_OK)
         return st;
     for (int i = 0; i < np && st == VG_OK; i++) {
