@@ -14,30 +14,27 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void)
-{
+static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a;
     double y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static const char *isa_name(dnnl_cpu_isa_t isa)
-{
+static const char *isa_name(dnnl_cpu_isa_t isa) {
     switch (isa) {
     case dnnl_cpu_isa_sse41:
         return "sse41";
@@ -60,10 +57,9 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
     }
 }
 
-static int parse_int(const char *opt, const char *val, int lo, int hi)
-{
+static int parse_int(const char *opt, const char *val, int lo, int hi) {
     char *end = NULL;
-    long v;
+    long  v;
 
     if (val == NULL) {
         fprintf(stderr, "sgemm_peak: %s needs a value\n", opt);
@@ -77,20 +73,19 @@ static int parse_int(const char *opt, const char *val, int lo, int hi)
     return (int)v;
 }
 
-int main(int argc, char **argv)
-{
-    int threads = 1;
-    int n = 2048;
-    int runs = 7;
-    int warmup = 2;
-    const dnnl_version_t *ver = dnnl_version();
-    float *a;
-    float *b;
-    float *c;
-    double *ms;
-    size_t elems;
-    double flop;
-    int i;
+int main(int argc, char **argv) {
+    int                   threads = 1;
+    int                   n       = 2048;
+    int                   runs    = 7;
+    int                   warmup  = 2;
+    const dnnl_version_t *ver     = dnnl_version();
+    float                *a;
+    float                *b;
+    float                *c;
+    double               *ms;
+    size_t                elems;
+    double                flop;
+    int                   i;
 
     for (i = 1; i < argc; i++) {
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,25 +98,25 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--warmup") == 0) {
             warmup = parse_int(argv[i], val, 0, 10000);
         } else {
-            fprintf(stderr,
-                    "usage: sgemm_peak [--threads N] [--n SIZE] [--runs R] [--warmup W]\n");
+            fprintf(stderr, "usage: sgemm_peak [--threads N] [--n SIZE] [--runs R] [--warmup W]\n");
             return 2;
         }
         i++;
     }
     if (ver->cpu_runtime != DNNL_RUNTIME_OMP) {
-        fprintf(stderr, "sgemm_peak: this oneDNN uses CPU runtime %u, not OpenMP; "
-                        "the thread count cannot be set with omp_set_num_threads\n",
+        fprintf(stderr,
+                "sgemm_peak: this oneDNN uses CPU runtime %u, not OpenMP; "
+                "the thread count cannot be set with omp_set_num_threads\n",
                 ver->cpu_runtime);
         return 1;
     }
     omp_set_num_threads(threads);
 
     elems = (size_t)n * (size_t)n;
-    a = malloc(elems * sizeof(float));
-    b = malloc(elems * sizeof(float));
-    c = malloc(elems * sizeof(float));
-    ms = malloc((size_t)runs * sizeof(double));
+    a     = malloc(elems * sizeof(float));
+    b     = malloc(elems * sizeof(float));
+    c     = malloc(elems * sizeof(float));
+    ms    = malloc((size_t)runs * sizeof(double));
     if (a == NULL || b == NULL || c == NULL || ms == NULL) {
         fprintf(stderr, "sgemm_peak: out of memory for %d x %d matrices\n", n, n);
         return 1;
@@ -132,9 +127,9 @@ int main(int argc, char **argv)
         c[k] = 0.0f;
     }
     for (i = 0; i < warmup + runs; i++) {
-        double t0 = now_ms();
+        double        t0 = now_ms();
         dnnl_status_t st = dnnl_sgemm('N', 'N', n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t1 = now_ms();
+        double        t1 = now_ms();
         if (st != dnnl_success) {
             fprintf(stderr, "sgemm_peak: dnnl_sgemm failed with status %d\n", (int)st);
             return 1;

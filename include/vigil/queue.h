@@ -58,12 +58,12 @@ typedef struct vg_queue_params {
 /* Counters, read without stopping the queue (relaxed atomics). */
 typedef struct vg_queue_stats {
     size_t   capacity;
-    size_t   level;      /* items queued now */
-    size_t   max_level;  /* high-water mark */
-    uint64_t pushed;     /* items accepted by push (including ones later dropped) */
-    uint64_t popped;     /* items handed to consumers */
-    uint64_t dropped;    /* items discarded by the leak policy */
-    uint64_t flushed;    /* items discarded by vg_queue_flush() or destroy */
+    size_t   level;     /* items queued now */
+    size_t   max_level; /* high-water mark */
+    uint64_t pushed;    /* items accepted by push (including ones later dropped) */
+    uint64_t popped;    /* items handed to consumers */
+    uint64_t dropped;   /* items discarded by the leak policy */
+    uint64_t flushed;   /* items discarded by vg_queue_flush() or destroy */
 } vg_queue_stats;
 
 /* Default parameters: capacity 4, VG_LEAK_NONE, no name, no drop callback. */

@@ -71,8 +71,8 @@ vg_status vg_cpuset_available(vg_cpuset *out);
 typedef struct vg_thread vg_thread;
 
 typedef struct vg_thread_params {
-    const char      *name;  /* shown in top/gdb; truncated to 15 characters */
-    const vg_cpuset *cpus;  /* pin to these CPUs; NULL or empty: no pinning */
+    const char      *name; /* shown in top/gdb; truncated to 15 characters */
+    const vg_cpuset *cpus; /* pin to these CPUs; NULL or empty: no pinning */
 } vg_thread_params;
 
 /*
@@ -84,7 +84,8 @@ typedef struct vg_thread_params {
 vg_status vg_thread_create(const vg_thread_params *p, void *(*fn)(void *), void *arg,
                            vg_thread **out);
 
-/* Waits for the thread, frees it, and returns fn's result (via *ret if non-NULL). NULL is a no-op. */
+/* Waits for the thread, frees it, and returns fn's result (via *ret if non-NULL). NULL is a no-op.
+ */
 void vg_thread_join(vg_thread *t, void **ret);
 
 /* Names the calling thread (truncated to 15 characters). */

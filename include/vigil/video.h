@@ -178,20 +178,20 @@ const char *vg_video_in_errmsg(const vg_video_in *v);
 /* ---- output -------------------------------------------------------------- */
 
 typedef struct vg_video_out_params {
-    const char *path;       /* required; the container follows the extension
-                               (.mp4, .mkv, .mov), MP4 when unknown */
-    int        width;       /* required; rounded down to even (yuv420p) */
-    int        height;      /* required; rounded down to even */
-    AVRational frame_rate;  /* required, > 0 */
-    AVRational time_base;   /* of the pts given to vg_video_out_write();
-                               {0, 0}: 1/frame_rate (pts = frame number) */
-    int         crf;        /* x264 constant rate factor; default 23 */
-    const char *preset;     /* x264 preset; default "ultrafast": about 3x the speed of
-                               "veryfast" for 3x the bytes, so the writer keeps up
-                               with real time on small CPUs */
-    int         threads;    /* encoder threads; 0: automatic */
-    bool        fragmented; /* fragmented MP4: playable even if the process is
-                               killed before close; default false */
+    const char *path;      /* required; the container follows the extension
+                              (.mp4, .mkv, .mov), MP4 when unknown */
+    int        width;      /* required; rounded down to even (yuv420p) */
+    int        height;     /* required; rounded down to even */
+    AVRational frame_rate; /* required, > 0 */
+    AVRational time_base;  /* of the pts given to vg_video_out_write();
+                              {0, 0}: 1/frame_rate (pts = frame number) */
+    int         crf;       /* x264 constant rate factor; default 23 */
+    const char *preset;    /* x264 preset; default "ultrafast": about 3x the speed of
+                              "veryfast" for 3x the bytes, so the writer keeps up
+                              with real time on small CPUs */
+    int  threads;          /* encoder threads; 0: automatic */
+    bool fragmented;       /* fragmented MP4: playable even if the process is
+                              killed before close; default false */
 } vg_video_out_params;
 
 typedef struct vg_video_out vg_video_out;

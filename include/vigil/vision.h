@@ -42,10 +42,10 @@ struct AVFrame;
 /* Manifests                                                                 */
 /* ======================================================================== */
 
-#define VG_MANIFEST_MAX_CLASSES   256
-#define VG_MANIFEST_MAX_NAME      48
-#define VG_MANIFEST_MAX_PAIRS     64
-#define VG_MANIFEST_MAX_LEVELS    5
+#define VG_MANIFEST_MAX_CLASSES 256
+#define VG_MANIFEST_MAX_NAME    48
+#define VG_MANIFEST_MAX_PAIRS   64
+#define VG_MANIFEST_MAX_LEVELS  5
 
 typedef enum vg_vis_task {
     VG_VIS_TASK_DETECTOR = 0,
@@ -64,10 +64,10 @@ typedef enum vg_vis_family {
 
 /* How a family's outputs are laid out (the families with more than one form). */
 typedef enum vg_vis_output_form {
-    VG_VIS_OUT_DEFAULT = 0,   /* the family's only form */
-    VG_VIS_OUT_YOLO_GRID,     /* "grid":    [1,N,5+C] decoded cx,cy,w,h,obj,cls (export --grid) */
-    VG_VIS_OUT_YOLO_RAW,      /* "raw":     3 maps [1,A,ny,nx,5+C] of logits (no --grid) */
-    VG_VIS_OUT_YOLO_END2END,  /* "end2end": [K,7] batch,x1,y1,x2,y2,cls,score (ONNX NMS export) */
+    VG_VIS_OUT_DEFAULT = 0,  /* the family's only form */
+    VG_VIS_OUT_YOLO_GRID,    /* "grid":    [1,N,5+C] decoded cx,cy,w,h,obj,cls (export --grid) */
+    VG_VIS_OUT_YOLO_RAW,     /* "raw":     3 maps [1,A,ny,nx,5+C] of logits (no --grid) */
+    VG_VIS_OUT_YOLO_END2END, /* "end2end": [K,7] batch,x1,y1,x2,y2,cls,score (ONNX NMS export) */
     VG_VIS_OUT_CENTERNET_DETECTIONS, /* "detections": in-graph top-100 rows x1,y1,x2,y2,score,cls */
     VG_VIS_OUT_CENTERNET_HEATMAP,    /* "heatmap": decode class heatmap + wh in C */
 } vg_vis_output_form;
@@ -110,37 +110,37 @@ typedef struct vg_manifest {
     int32_t       input_w, input_h;
     vg_vis_layout layout;
     vg_vis_dtype  dtype;
-    bool          bgr;            /* channel order B,G,R (else R,G,B) */
+    bool          bgr; /* channel order B,G,R (else R,G,B) */
     /* Normalisation in float32, per model channel (after colour reorder):
      * v = ((float)pixel / divisor - mean[c]) / std[c]; int inputs truncate. */
-    float         divisor;        /* 1 or 255 */
-    float         mean[3], std[3];
+    float           divisor; /* 1 or 255 */
+    float           mean[3], std[3];
     vg_vis_resize   resize;
     vg_vis_resample resample;
-    float           pad_value;    /* 0..255, before normalisation */
+    float           pad_value; /* 0..255, before normalisation */
 
     /* Detector decoding. */
-    double  score_threshold;  /* keep score >= this (YOLO: > this, as upstream) */
-    double  iou_threshold;    /* drop IoU > this */
+    double  score_threshold; /* keep score >= this (YOLO: > this, as upstream) */
+    double  iou_threshold;   /* drop IoU > this */
     int32_t max_detections;
     bool    class_agnostic_nms;
     int32_t n_classes;
-    int32_t n_levels;                         /* YOLO / NanoDet feature levels */
-    int32_t strides[VG_MANIFEST_MAX_LEVELS];  /* 8, 16, 32 */
+    int32_t n_levels;                              /* YOLO / NanoDet feature levels */
+    int32_t strides[VG_MANIFEST_MAX_LEVELS];       /* 8, 16, 32 */
     float   anchors[VG_MANIFEST_MAX_LEVELS][3][2]; /* YOLO (w,h) per level, input px */
-    int32_t reg_max;                          /* NanoDet GFL bins - 1 (10) */
+    int32_t reg_max;                               /* NanoDet GFL bins - 1 (10) */
 
     /* Pose. */
     vg_vis_crop_method crop;
-    float   crop_padding;       /* box -> crop enlargement, default 1.25 */
-    float   keypoint_threshold; /* for drawing and pose score */
-    float   min_instance_score; /* MultiPose slots */
-    int32_t n_keypoints;
-    bool    heatmap_dark;       /* HRNet: DARK sub-pixel refinement */
-    bool    heatmap_flip_test;  /* HRNet: run mirrored crops too (doubles the batch) */
-    int32_t n_skeleton, n_flip_pairs;
-    int32_t skeleton[VG_MANIFEST_MAX_PAIRS][2];
-    int32_t flip_pairs[VG_MANIFEST_MAX_PAIRS][2];
+    float              crop_padding;       /* box -> crop enlargement, default 1.25 */
+    float              keypoint_threshold; /* for drawing and pose score */
+    float              min_instance_score; /* MultiPose slots */
+    int32_t            n_keypoints;
+    bool               heatmap_dark;      /* HRNet: DARK sub-pixel refinement */
+    bool               heatmap_flip_test; /* HRNet: run mirrored crops too (doubles the batch) */
+    int32_t            n_skeleton, n_flip_pairs;
+    int32_t            skeleton[VG_MANIFEST_MAX_PAIRS][2];
+    int32_t            flip_pairs[VG_MANIFEST_MAX_PAIRS][2];
 
     char class_names[VG_MANIFEST_MAX_CLASSES][VG_MANIFEST_MAX_NAME];
     char keypoint_names[VG_MAX_KEYPOINTS][VG_MANIFEST_MAX_NAME];
@@ -187,8 +187,8 @@ typedef struct vg_vis_sig {
  * into err, ending with "write a manifest JSON next to the model".
  */
 vg_status vg_manifest_from_signature(const vg_vis_sig *inputs, int32_t n_inputs,
-                                     const vg_vis_sig *outputs, int32_t n_outputs,
-                                     vg_manifest *m, char *err, size_t err_len);
+                                     const vg_vis_sig *outputs, int32_t n_outputs, vg_manifest *m,
+                                     char *err, size_t err_len);
 
 /* ======================================================================== */
 /* Images and pre-processing                                                 */
@@ -207,16 +207,16 @@ typedef struct vg_image {
  * The context keeps the SwsContext and the RGB buffer between frames.
  */
 typedef struct vg_frame_rgb vg_frame_rgb;
-vg_status vg_frame_rgb_create(vg_frame_rgb **out);
-void      vg_frame_rgb_destroy(vg_frame_rgb *c); /* NULL is a no-op */
+vg_status                   vg_frame_rgb_create(vg_frame_rgb **out);
+void                        vg_frame_rgb_destroy(vg_frame_rgb *c); /* NULL is a no-op */
 /* Returns an image view valid until the next call or destroy. RGB24 frames are
  * not copied (the view points into the frame). */
 vg_status vg_frame_rgb_convert(vg_frame_rgb *c, const struct AVFrame *frame, vg_image *img);
 
 /* The letterbox (or stretch) geometry of one frame into one model input. */
 typedef struct vg_letterbox {
-    int32_t src_w, src_h;        /* frame */
-    int32_t dst_w, dst_h;        /* model input */
+    int32_t src_w, src_h; /* frame */
+    int32_t dst_w, dst_h; /* model input */
     int32_t resized_w, resized_h;
     int32_t pad_left, pad_top;
 } vg_letterbox;
@@ -252,8 +252,8 @@ void vg_dynamic_input_size(int32_t src_w, int32_t src_h, int32_t longest, int32_
 /* A person crop for a top-down pose model. */
 typedef struct vg_crop {
     vg_vis_crop_method method;
-    int32_t out_w, out_h;   /* model input size */
-    int32_t src_w, src_h;   /* frame size */
+    int32_t            out_w, out_h; /* model input size */
+    int32_t            src_w, src_h; /* frame size */
     /* Sampling, TF_SQUARE: output pixel (j, i) reads source pixel-centre position
      * (sx0 + j * sdx, sy0 + i * sdy). AFFINE: dst = k * src + (tx, ty), so output
      * pixel (j, i) reads ((j - tx) / k, (i - ty) / k); sx0.. hold the same map. */
@@ -265,7 +265,7 @@ typedef struct vg_crop {
      * the float32 normalised box (y1, x1, y2, x2) given to cropAndResize. */
     double cx, cy, w, h;
     float  tf_box_yxyx[4];
-    bool   flipped;         /* mirrored crop: output column j samples column out_w-1-j */
+    bool   flipped; /* mirrored crop: output column j samples column out_w-1-j */
 } vg_crop;
 
 /*
@@ -276,8 +276,8 @@ typedef struct vg_crop {
  *  AFFINE:    centre of the box, w/h enlarged to the input aspect, times the
  *             padding; crop = similarity dst = k (src - centre) + (W/2, H/2).
  */
-vg_status vg_crop_from_box(const vg_manifest *m, const vg_box *box, int32_t src_w,
-                           int32_t src_h, vg_crop *crop);
+vg_status vg_crop_from_box(const vg_manifest *m, const vg_box *box, int32_t src_w, int32_t src_h,
+                           vg_crop *crop);
 
 /* Same, from a box in double precision (x1, y1, x2, y2). */
 vg_status vg_crop_from_xyxy(const vg_manifest *m, double x1, double y1, double x2, double y2,
@@ -293,8 +293,8 @@ void vg_crop_flip(const vg_crop *crop, vg_crop *flipped);
  * int32 inputs); AFFINE samples bilinearly at integer output positions with
  * border 0, rounds to uint8 (as cv2.warpAffine), then normalises.
  */
-vg_status vg_pre_crop(const vg_manifest *m, const vg_image *img, const vg_crop *crop,
-                      void *dst, size_t dst_bytes);
+vg_status vg_pre_crop(const vg_manifest *m, const vg_image *img, const vg_crop *crop, void *dst,
+                      size_t dst_bytes);
 
 /* All crops of a frame into one batch buffer [n, ...]; with
  * m->heatmap_flip_test the buffer holds 2n items: n crops, then n mirrored. */
@@ -307,8 +307,8 @@ vg_status vg_pre_pose_batch(const vg_manifest *m, const vg_image *img, const vg_
 
 /* A model output as the engine hands it over. */
 typedef struct vg_vis_tensor {
-    const char  *name;     /* may be NULL */
-    vg_vis_dtype dtype;    /* F32 for all decoders; end2end class/num may be I32 */
+    const char  *name;  /* may be NULL */
+    vg_vis_dtype dtype; /* F32 for all decoders; end2end class/num may be I32 */
     int32_t      ndim;
     int64_t      shape[8];
     const void  *data;
@@ -317,9 +317,9 @@ typedef struct vg_vis_tensor {
 /* Reusable decoding state: the manifest plus scratch (candidate lists) that
  * grows to the largest frame seen and is then reused. Not thread-safe. */
 typedef struct vg_decoder vg_decoder;
-vg_status   vg_decoder_create(const vg_manifest *m, vg_decoder **out);
-void        vg_decoder_destroy(vg_decoder *d); /* NULL is a no-op */
-const char *vg_decoder_errmsg(const vg_decoder *d); /* last error, "" if none */
+vg_status                 vg_decoder_create(const vg_manifest *m, vg_decoder **out);
+void                      vg_decoder_destroy(vg_decoder *d);      /* NULL is a no-op */
+const char               *vg_decoder_errmsg(const vg_decoder *d); /* last error, "" if none */
 
 /*
  * Detector outputs -> detections in frame pixels (inverse letterbox, clipped to
@@ -328,8 +328,7 @@ const char *vg_decoder_errmsg(const vg_decoder *d); /* last error, "" if none */
  * are written; *n gets the number written.
  */
 vg_status vg_decode_detections(vg_decoder *d, const vg_vis_tensor *outs, int32_t n_outs,
-                               const vg_letterbox *lb, vg_detection *dets, int32_t cap,
-                               int32_t *n);
+                               const vg_letterbox *lb, vg_detection *dets, int32_t cap, int32_t *n);
 
 /*
  * Pose outputs of a batch of n crops -> n poses in frame pixels: fills
@@ -347,8 +346,7 @@ vg_status vg_decode_poses(vg_decoder *d, const vg_vis_tensor *outs, int32_t n_ou
 /* MoveNet MultiPose output [1,6,56] -> people with instance score >=
  * m->min_instance_score, in slot order, mapped through the letterbox (no clip). */
 vg_status vg_decode_multipose(vg_decoder *d, const vg_vis_tensor *outs, int32_t n_outs,
-                              const vg_letterbox *lb, vg_pose *poses, int32_t cap,
-                              int32_t *n);
+                              const vg_letterbox *lb, vg_pose *poses, int32_t cap, int32_t *n);
 
 /* ---- building blocks (used by the above; exposed for tests and tools) ---- */
 
@@ -367,11 +365,11 @@ int32_t vg_nms(const vg_detection *dets, int32_t n, double iou_threshold, bool c
 
 /* Heatmap decoding parameters. */
 typedef struct vg_heatmap_params {
-    bool quarter_shift; /* move 0.25 cell towards the larger neighbour (default true) */
-    bool dark;          /* DARK: Taylor step on the log of the Gaussian-smoothed map (replaces
-                         * the shift; falls back to it where the step is not a maximum
-                         * within one cell) */
-    int32_t dark_kernel;/* odd Gaussian kernel for DARK (11 for 64x48 maps) */
+    bool quarter_shift;  /* move 0.25 cell towards the larger neighbour (default true) */
+    bool dark;           /* DARK: Taylor step on the log of the Gaussian-smoothed map (replaces
+                          * the shift; falls back to it where the step is not a maximum
+                          * within one cell) */
+    int32_t dark_kernel; /* odd Gaussian kernel for DARK (11 for 64x48 maps) */
 } vg_heatmap_params;
 vg_heatmap_params vg_heatmap_params_default(void);
 

@@ -29,7 +29,8 @@ static void print_tensors(const char *role, json_t *obj) {
     const char *key;
     json_t     *v;
     json_object_foreach(obj, key, v) {
-        printf("  %-6s %-22s %-8s [", role, key, tf_dtype(json_string_value(json_object_get(v, "dtype"))));
+        printf("  %-6s %-22s %-8s [", role, key,
+               tf_dtype(json_string_value(json_object_get(v, "dtype"))));
         json_t *dims = json_object_get(json_object_get(v, "tensorShape"), "dim");
         size_t  i;
         json_t *d;
@@ -72,15 +73,17 @@ static int cmp_str(const void *a, const void *b) {
 int cmd_models(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || strcmp(argv[1], "list") != 0) {
         FILE *f = argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr;
-        fprintf(f, "usage: vigil models list [DIR]\n"
-                   "  Lists the TF.js graph models in DIR (default: models) with their signatures.\n"
-                   "  Fetch the default models first: scripts/fetch-models.sh (or make models).\n");
+        fprintf(f,
+                "usage: vigil models list [DIR]\n"
+                "  Lists the TF.js graph models in DIR (default: models) with their signatures.\n"
+                "  Fetch the default models first: scripts/fetch-models.sh (or make models).\n");
         return f == stdout ? 0 : 2;
     }
     const char *dir = argc > 2 ? argv[2] : "models";
     DIR        *d   = opendir(dir);
     if (!d) {
-        fprintf(stderr, "vigil models: cannot open folder '%s'; fetch the models with 'make models'\n",
+        fprintf(stderr,
+                "vigil models: cannot open folder '%s'; fetch the models with 'make models'\n",
                 dir);
         return 1;
     }
@@ -100,7 +103,8 @@ int cmd_models(int argc, char **argv) {
     }
     closedir(d);
     if (n == 0) {
-        fprintf(stderr, "vigil models: no model folders in '%s'; fetch them with 'make models'\n", dir);
+        fprintf(stderr, "vigil models: no model folders in '%s'; fetch them with 'make models'\n",
+                dir);
         return 1;
     }
     qsort(names, (size_t)n, sizeof(names[0]), cmp_str);

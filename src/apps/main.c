@@ -26,8 +26,9 @@ static const struct command commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "vigil %s - real-time video analytics\n\nusage: vigil <command> [options]\n\n"
-               "commands:\n",
+    fprintf(f,
+            "vigil %s - real-time video analytics\n\nusage: vigil <command> [options]\n\n"
+            "commands:\n",
             vg_version());
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);

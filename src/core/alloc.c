@@ -77,8 +77,8 @@ void *vg_aligned_alloc(size_t align, size_t size) {
     unsigned char *raw = vg_malloc(size + align + sizeof(void *));
     if (!raw)
         return NULL;
-    uintptr_t start   = (uintptr_t)(raw + sizeof(void *));
-    uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
+    uintptr_t start        = (uintptr_t)(raw + sizeof(void *));
+    uintptr_t aligned      = (start + align - 1) & ~(uintptr_t)(align - 1);
     ((void **)aligned)[-1] = raw;
     return (void *)aligned;
 }

@@ -25,7 +25,8 @@ int64_t vg_clock_wall_ns(void) {
 void vg_sleep_ns(int64_t ns) {
     if (ns <= 0)
         return;
-    struct timespec req = {.tv_sec = (time_t)(ns / VG_NS_PER_S), .tv_nsec = (long)(ns % VG_NS_PER_S)};
+    struct timespec req = {.tv_sec  = (time_t)(ns / VG_NS_PER_S),
+                           .tv_nsec = (long)(ns % VG_NS_PER_S)};
     while (nanosleep(&req, &req) == -1 && errno == EINTR) {
     }
 }

@@ -42,8 +42,8 @@ int vg_log_level_parse(const char *s) {
 vg_log_level vg_log_get_level(void) {
     int l = atomic_load_explicit(&log_level, memory_order_relaxed);
     if (l == -100) {
-        int env = vg_log_level_parse(getenv("VIGIL_LOG_LEVEL"));
-        l       = env == -2 ? VG_LOG_INFO : env;
+        int env      = vg_log_level_parse(getenv("VIGIL_LOG_LEVEL"));
+        l            = env == -2 ? VG_LOG_INFO : env;
         int expected = -100;
         atomic_compare_exchange_strong(&log_level, &expected, l);
         l = atomic_load(&log_level);

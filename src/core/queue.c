@@ -24,22 +24,22 @@
 #include "vigil/thread.h"
 
 struct vg_queue {
-    vg_mutex lock;
-    vg_cond  not_empty;
-    vg_cond  not_full;
-    void   **ring;
-    size_t   capacity;
-    size_t   head;  /* index of the oldest item */
-    size_t   count; /* items queued; mirrors `level` */
-    bool     send_finished;
-    bool     recv_finished;
+    vg_mutex       lock;
+    vg_cond        not_empty;
+    vg_cond        not_full;
+    void         **ring;
+    size_t         capacity;
+    size_t         head;  /* index of the oldest item */
+    size_t         count; /* items queued; mirrors `level` */
+    bool           send_finished;
+    bool           recv_finished;
     vg_leak_policy leak;
     void (*drop)(void *item, void *user);
     void *drop_user;
     char  name[32];
 
-    atomic_size_t   level;
-    atomic_size_t   max_level;
+    atomic_size_t        level;
+    atomic_size_t        max_level;
     atomic_uint_fast64_t pushed;
     atomic_uint_fast64_t popped;
     atomic_uint_fast64_t dropped;

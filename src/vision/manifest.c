@@ -20,23 +20,39 @@
 #include "vigil/vision.h"
 
 static const char *const coco80[80] = {
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
-    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
-    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
-    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
-    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
-    "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
-    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
+    "person",        "bicycle",      "car",
+    "motorcycle",    "airplane",     "bus",
+    "train",         "truck",        "boat",
+    "traffic light", "fire hydrant", "stop sign",
+    "parking meter", "bench",        "bird",
+    "cat",           "dog",          "horse",
+    "sheep",         "cow",          "elephant",
+    "bear",          "zebra",        "giraffe",
+    "backpack",      "umbrella",     "handbag",
+    "tie",           "suitcase",     "frisbee",
+    "skis",          "snowboard",    "sports ball",
+    "kite",          "baseball bat", "baseball glove",
+    "skateboard",    "surfboard",    "tennis racket",
+    "bottle",        "wine glass",   "cup",
+    "fork",          "knife",        "spoon",
+    "bowl",          "banana",       "apple",
+    "sandwich",      "orange",       "broccoli",
+    "carrot",        "hot dog",      "pizza",
+    "donut",         "cake",         "chair",
+    "couch",         "potted plant", "bed",
+    "dining table",  "toilet",       "tv",
+    "laptop",        "mouse",        "remote",
+    "keyboard",      "cell phone",   "microwave",
+    "oven",          "toaster",      "sink",
+    "refrigerator",  "book",         "clock",
+    "vase",          "scissors",     "teddy bear",
+    "hair drier",    "toothbrush",
 };
 
 static const char *const coco17[17] = {
-    "nose",          "left_eye",       "right_eye",  "left_ear",    "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
-    "right_wrist",   "left_hip",       "right_hip",  "left_knee",   "right_knee",
-    "left_ankle",    "right_ankle",
+    "nose",           "left_eye",   "right_eye",   "left_ear",   "right_ear",   "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
+    "right_hip",      "left_knee",  "right_knee",  "left_ankle", "right_ankle",
 };
 
 static const int32_t coco_skeleton[19][2] = {
@@ -49,8 +65,16 @@ static const int32_t coco_flip_pairs[8][2] = {
 };
 
 static const char *const builtin_names[] = {
-    "centernet", "nanodet", "movenet-thunder", "movenet-lightning", "movenet-multipose",
-    "yolov7",    "yolov7-raw", "yolov7-end2end", "hrnet", NULL,
+    "centernet",
+    "nanodet",
+    "movenet-thunder",
+    "movenet-lightning",
+    "movenet-multipose",
+    "yolov7",
+    "yolov7-raw",
+    "yolov7-end2end",
+    "hrnet",
+    NULL,
 };
 
 static const char *const family_names[VG_VIS_FAMILY_COUNT] = {
@@ -65,50 +89,43 @@ static const char *const form_names[] = {
     "default", "grid", "raw", "end2end", "detections", "heatmap",
 };
 
-const char *const *vg_manifest_builtin_names(void)
-{
+const char *const *vg_manifest_builtin_names(void) {
     return builtin_names;
 }
 
-const char *vg_vis_family_name(vg_vis_family f)
-{
+const char *vg_vis_family_name(vg_vis_family f) {
     return (unsigned)f < VG_VIS_FAMILY_COUNT ? family_names[f] : "?";
 }
 
-const char *vg_vis_output_form_name(vg_vis_output_form f)
-{
+const char *vg_vis_output_form_name(vg_vis_output_form f) {
     return (unsigned)f < sizeof(form_names) / sizeof(form_names[0]) ? form_names[f] : "?";
 }
 
-static void copy_name(char *dst, const char *src)
-{
+static void copy_name(char *dst, const char *src) {
     snprintf(dst, VG_MANIFEST_MAX_NAME, "%s", src);
 }
 
-static void set_common(vg_manifest *m, const char *name)
-{
+static void set_common(vg_manifest *m, const char *name) {
     memset(m, 0, sizeof(*m));
     copy_name(m->name, name);
     m->divisor = 1.0f;
     for (int c = 0; c < 3; c++) {
         m->mean[c] = 0.0f;
-        m->std[c] = 1.0f;
+        m->std[c]  = 1.0f;
     }
-    m->crop_padding = 1.25f;
+    m->crop_padding       = 1.25f;
     m->keypoint_threshold = 0.3f;
     m->min_instance_score = 0.2f;
-    m->max_detections = 100;
+    m->max_detections     = 100;
 }
 
-static void set_coco80(vg_manifest *m)
-{
+static void set_coco80(vg_manifest *m) {
     m->n_classes = 80;
     for (int i = 0; i < 80; i++)
         copy_name(m->class_names[i], coco80[i]);
 }
 
-static void set_coco17(vg_manifest *m)
-{
+static void set_coco17(vg_manifest *m) {
     m->n_keypoints = 17;
     for (int i = 0; i < 17; i++)
         copy_name(m->keypoint_names[i], coco17[i]);
@@ -118,84 +135,82 @@ static void set_coco17(vg_manifest *m)
     memcpy(m->flip_pairs, coco_flip_pairs, sizeof(coco_flip_pairs));
 }
 
-static void set_yolov7(vg_manifest *m, const char *name, vg_vis_output_form form)
-{
+static void set_yolov7(vg_manifest *m, const char *name, vg_vis_output_form form) {
     static const float anchors[3][3][2] = {
         {{10, 13}, {16, 30}, {33, 23}},
         {{30, 61}, {62, 45}, {59, 119}},
         {{116, 90}, {156, 198}, {373, 326}},
     };
     set_common(m, name);
-    m->task = VG_VIS_TASK_DETECTOR;
-    m->family = VG_VIS_FAMILY_YOLOV7;
+    m->task        = VG_VIS_TASK_DETECTOR;
+    m->family      = VG_VIS_FAMILY_YOLOV7;
     m->output_form = form;
     m->input_w = m->input_h = 640;
-    m->layout = VG_VIS_NCHW;
-    m->dtype = VG_VIS_F32;
-    m->divisor = 255.0f;
-    m->resize = VG_VIS_RESIZE_LETTERBOX;
-    m->resample = VG_VIS_RESAMPLE_U8;
-    m->pad_value = 114.0f;
-    m->score_threshold = 0.25;
-    m->iou_threshold = 0.45;
-    m->max_detections = 300;
-    m->n_levels = 3;
+    m->layout               = VG_VIS_NCHW;
+    m->dtype                = VG_VIS_F32;
+    m->divisor              = 255.0f;
+    m->resize               = VG_VIS_RESIZE_LETTERBOX;
+    m->resample             = VG_VIS_RESAMPLE_U8;
+    m->pad_value            = 114.0f;
+    m->score_threshold      = 0.25;
+    m->iou_threshold        = 0.45;
+    m->max_detections       = 300;
+    m->n_levels             = 3;
     for (int l = 0; l < 3; l++)
         m->strides[l] = 8 << l;
     memcpy(m->anchors, anchors, sizeof(anchors));
     set_coco80(m);
 }
 
-vg_status vg_manifest_builtin(const char *name, vg_manifest *m)
-{
+vg_status vg_manifest_builtin(const char *name, vg_manifest *m) {
     if (!name || !m)
         return VG_E_INVALID_ARG;
     if (strcmp(name, "centernet") == 0) {
         set_common(m, name);
-        m->task = VG_VIS_TASK_DETECTOR;
-        m->family = VG_VIS_FAMILY_CENTERNET;
+        m->task        = VG_VIS_TASK_DETECTOR;
+        m->family      = VG_VIS_FAMILY_CENTERNET;
         m->output_form = VG_VIS_OUT_CENTERNET_DETECTIONS;
         m->input_w = m->input_h = 512;
-        m->layout = VG_VIS_NHWC;
-        m->dtype = VG_VIS_F32;
-        m->score_threshold = 0.3;
-        m->iou_threshold = 0.5;
+        m->layout               = VG_VIS_NHWC;
+        m->dtype                = VG_VIS_F32;
+        m->score_threshold      = 0.3;
+        m->iou_threshold        = 0.5;
         set_coco80(m);
     } else if (strcmp(name, "nanodet") == 0) {
         static const float mean[3] = {103.53f, 116.28f, 123.675f};
-        static const float std[3] = {57.375f, 57.12f, 58.395f};
+        static const float std[3]  = {57.375f, 57.12f, 58.395f};
         set_common(m, name);
-        m->task = VG_VIS_TASK_DETECTOR;
-        m->family = VG_VIS_FAMILY_NANODET;
+        m->task    = VG_VIS_TASK_DETECTOR;
+        m->family  = VG_VIS_FAMILY_NANODET;
         m->input_w = m->input_h = 416;
-        m->layout = VG_VIS_NCHW;
-        m->dtype = VG_VIS_F32;
-        m->bgr = true;
+        m->layout               = VG_VIS_NCHW;
+        m->dtype                = VG_VIS_F32;
+        m->bgr                  = true;
         memcpy(m->mean, mean, sizeof(mean));
         memcpy(m->std, std, sizeof(std));
         m->score_threshold = 0.3;
-        m->iou_threshold = 0.6;
-        m->n_levels = 3;
+        m->iou_threshold   = 0.6;
+        m->n_levels        = 3;
         for (int l = 0; l < 3; l++)
             m->strides[l] = 8 << l;
         m->reg_max = 10;
         set_coco80(m);
     } else if (strcmp(name, "movenet-thunder") == 0 || strcmp(name, "movenet-lightning") == 0) {
         set_common(m, name);
-        m->task = VG_VIS_TASK_POSE;
-        m->family = VG_VIS_FAMILY_MOVENET;
+        m->task    = VG_VIS_TASK_POSE;
+        m->family  = VG_VIS_FAMILY_MOVENET;
         m->input_w = m->input_h = name[8] == 't' ? 256 : 192;
-        m->layout = VG_VIS_NHWC;
-        m->dtype = VG_VIS_I32;
-        m->crop = VG_VIS_CROP_TF_SQUARE;
+        m->layout               = VG_VIS_NHWC;
+        m->dtype                = VG_VIS_I32;
+        m->crop                 = VG_VIS_CROP_TF_SQUARE;
         set_coco17(m);
     } else if (strcmp(name, "movenet-multipose") == 0) {
         set_common(m, name);
-        m->task = VG_VIS_TASK_POSE;
-        m->family = VG_VIS_FAMILY_MOVENET_MULTIPOSE;
+        m->task    = VG_VIS_TASK_POSE;
+        m->family  = VG_VIS_FAMILY_MOVENET_MULTIPOSE;
         m->input_w = m->input_h = 256;
-        m->layout = VG_VIS_NHWC;
-        m->dtype = VG_VIS_I32;
+        m->layout               = VG_VIS_NHWC;
+        m->dtype                = VG_VIS_I32;
         set_coco17(m);
     } else if (strcmp(name, "yolov7") == 0) {
         set_yolov7(m, name, VG_VIS_OUT_YOLO_GRID);
@@ -205,14 +220,14 @@ vg_status vg_manifest_builtin(const char *name, vg_manifest *m)
         set_yolov7(m, name, VG_VIS_OUT_YOLO_END2END);
     } else if (strcmp(name, "hrnet") == 0) {
         static const float mean[3] = {0.485f, 0.456f, 0.406f};
-        static const float std[3] = {0.229f, 0.224f, 0.225f};
+        static const float std[3]  = {0.229f, 0.224f, 0.225f};
         set_common(m, name);
-        m->task = VG_VIS_TASK_POSE;
-        m->family = VG_VIS_FAMILY_HRNET;
+        m->task    = VG_VIS_TASK_POSE;
+        m->family  = VG_VIS_FAMILY_HRNET;
         m->input_w = 192;
         m->input_h = 256;
-        m->layout = VG_VIS_NCHW;
-        m->dtype = VG_VIS_F32;
+        m->layout  = VG_VIS_NCHW;
+        m->dtype   = VG_VIS_F32;
         m->divisor = 255.0f;
         memcpy(m->mean, mean, sizeof(mean));
         memcpy(m->std, std, sizeof(std));
@@ -235,8 +250,7 @@ typedef struct jctx {
 static vg_status jfail(const jctx *c, vg_status st, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static vg_status jfail(const jctx *c, vg_status st, const char *field, const char *fmt, ...)
-{
+static vg_status jfail(const jctx *c, vg_status st, const char *field, const char *fmt, ...) {
     if (c->err && c->err_len) {
         char    what[256];
         va_list ap;
@@ -251,8 +265,7 @@ static vg_status jfail(const jctx *c, vg_status st, const char *field, const cha
     return st;
 }
 
-static int enum_index(const char *s, const char *const *names, int n)
-{
+static int enum_index(const char *s, const char *const *names, int n) {
     for (int i = 0; i < n; i++)
         if (names[i] && strcmp(s, names[i]) == 0)
             return i;
@@ -261,8 +274,7 @@ static int enum_index(const char *s, const char *const *names, int n)
 
 /* Reads a string field that must be one of `names`; *out untouched if absent. */
 static vg_status get_enum(const jctx *c, json_t *obj, const char *key, const char *field,
-                          const char *const *names, int n, int *out)
-{
+                          const char *const *names, int n, int *out) {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return VG_OK;
@@ -277,16 +289,14 @@ static vg_status get_enum(const jctx *c, json_t *obj, const char *key, const cha
             size_t used = strlen(list);
             snprintf(list + used, sizeof(list) - used, "%s\"%s\"", used ? ", " : "", names[k]);
         }
-        return jfail(c, VG_E_FORMAT, field, "\"%s\" is not one of %s", json_string_value(v),
-                     list);
+        return jfail(c, VG_E_FORMAT, field, "\"%s\" is not one of %s", json_string_value(v), list);
     }
     *out = i;
     return VG_OK;
 }
 
-static vg_status get_num(const jctx *c, json_t *obj, const char *key, const char *field,
-                         double lo, double hi, double *out, bool *present)
-{
+static vg_status get_num(const jctx *c, json_t *obj, const char *key, const char *field, double lo,
+                         double hi, double *out, bool *present) {
     json_t *v = json_object_get(obj, key);
     if (present)
         *present = v != NULL;
@@ -302,18 +312,16 @@ static vg_status get_num(const jctx *c, json_t *obj, const char *key, const char
 }
 
 static vg_status get_float(const jctx *c, json_t *obj, const char *key, const char *field,
-                           double lo, double hi, float *out)
-{
-    double d = *out;
+                           double lo, double hi, float *out) {
+    double    d  = *out;
     vg_status st = get_num(c, obj, key, field, lo, hi, &d, NULL);
-    *out = (float)d;
+    *out         = (float)d;
     return st;
 }
 
-static vg_status get_int(const jctx *c, json_t *obj, const char *key, const char *field,
-                         double lo, double hi, int32_t *out)
-{
-    double d = *out;
+static vg_status get_int(const jctx *c, json_t *obj, const char *key, const char *field, double lo,
+                         double hi, int32_t *out) {
+    double    d  = *out;
     vg_status st = get_num(c, obj, key, field, lo, hi, &d, NULL);
     if (st == VG_OK && d != floor(d))
         return jfail(c, VG_E_FORMAT, field, "expected an integer, got %g", d);
@@ -322,8 +330,7 @@ static vg_status get_int(const jctx *c, json_t *obj, const char *key, const char
 }
 
 static vg_status get_bool(const jctx *c, json_t *obj, const char *key, const char *field,
-                          bool *out)
-{
+                          bool *out) {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return VG_OK;
@@ -334,8 +341,7 @@ static vg_status get_bool(const jctx *c, json_t *obj, const char *key, const cha
 }
 
 static vg_status check_keys(const jctx *c, json_t *obj, const char *prefix,
-                            const char *const *allowed)
-{
+                            const char *const *allowed) {
     const char *key;
     json_t     *v;
     json_object_foreach(obj, key, v) {
@@ -352,8 +358,7 @@ static vg_status check_keys(const jctx *c, json_t *obj, const char *prefix,
 }
 
 static vg_status get_float3(const jctx *c, json_t *obj, const char *key, const char *field,
-                            bool positive, float out[3])
-{
+                            bool positive, float out[3]) {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return VG_OK;
@@ -379,8 +384,7 @@ static vg_status get_float3(const jctx *c, json_t *obj, const char *key, const c
 }
 
 static vg_status get_names(const jctx *c, json_t *obj, const char *key, int max,
-                           char (*names)[VG_MANIFEST_MAX_NAME], int32_t *n)
-{
+                           char (*names)[VG_MANIFEST_MAX_NAME], int32_t *n) {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return VG_OK;
@@ -400,8 +404,7 @@ static vg_status get_names(const jctx *c, json_t *obj, const char *key, int max,
 }
 
 static vg_status get_pairs(const jctx *c, json_t *obj, const char *key, int32_t (*pairs)[2],
-                           int32_t *n)
-{
+                           int32_t *n) {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return VG_OK;
@@ -425,15 +428,14 @@ static vg_status get_pairs(const jctx *c, json_t *obj, const char *key, int32_t 
     return VG_OK;
 }
 
-static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
-{
+static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m) {
     static const char *const top_keys[] = {
-        "name", "base", "task", "family", "output", "input", "normalize", "resize", "thresholds",
-        "classes", "strides", "anchors", "reg_max", "pose", "keypoints", "skeleton", "flip_pairs",
-        "comment", NULL,
+        "name",      "base",       "task",       "family",  "output",  "input",   "normalize",
+        "resize",    "thresholds", "classes",    "strides", "anchors", "reg_max", "pose",
+        "keypoints", "skeleton",   "flip_pairs", "comment", NULL,
     };
     static const char *const task_names[] = {"detector", "pose"};
-    vg_status st;
+    vg_status                st;
 
     if (!json_is_object(root))
         return jfail(c, VG_E_FORMAT, NULL, "the manifest must be a JSON object");
@@ -442,7 +444,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 
     /* Start from the base (explicit, or the family's default). */
     json_t *base = json_object_get(root, "base");
-    json_t *fam = json_object_get(root, "family");
+    json_t *fam  = json_object_get(root, "family");
     if (base) {
         if (!json_is_string(base))
             return jfail(c, VG_E_FORMAT, "base", "expected a string");
@@ -474,16 +476,16 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
     if ((st = get_enum(c, root, "task", "task", task_names, 2, &e)) != VG_OK)
         return st;
     m->task = (vg_vis_task)e;
-    e = (int)m->family;
+    e       = (int)m->family;
     if ((st = get_enum(c, root, "family", "family", family_names, VG_VIS_FAMILY_COUNT, &e)) !=
         VG_OK)
         return st;
     m->family = (vg_vis_family)e;
-    e = (int)m->output_form;
+    e         = (int)m->output_form;
     if ((st = get_enum(c, root, "output", "output", form_names,
                        (int)(sizeof(form_names) / sizeof(form_names[0])), &e)) != VG_OK)
         return st;
-    m->output_form = (vg_vis_output_form)e;
+    m->output_form  = (vg_vis_output_form)e;
     bool det_family = m->family <= VG_VIS_FAMILY_NANODET;
     if ((m->task == VG_VIS_TASK_DETECTOR) != det_family)
         return jfail(c, VG_E_FORMAT, "task", "task \"%s\" does not fit family \"%s\"",
@@ -491,10 +493,10 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 
     json_t *in = json_object_get(root, "input");
     if (in) {
-        static const char *const keys[] = {"width", "height", "layout", "dtype", "colour",
-                                           "color", NULL};
+        static const char *const keys[]    = {"width",  "height", "layout", "dtype",
+                                              "colour", "color",  NULL};
         static const char *const layouts[] = {"NHWC", "NCHW"};
-        static const char *const dtypes[] = {"float32", "int32", "uint8"};
+        static const char *const dtypes[]  = {"float32", "int32", "uint8"};
         static const char *const colours[] = {"RGB", "BGR"};
         if (!json_is_object(in))
             return jfail(c, VG_E_FORMAT, "input", "expected an object");
@@ -506,11 +508,11 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
         if ((st = get_enum(c, in, "layout", "input.layout", layouts, 2, &e)) != VG_OK)
             return st;
         m->layout = (vg_vis_layout)e;
-        e = (int)m->dtype;
+        e         = (int)m->dtype;
         if ((st = get_enum(c, in, "dtype", "input.dtype", dtypes, 3, &e)) != VG_OK)
             return st;
         m->dtype = (vg_vis_dtype)e;
-        e = m->bgr ? 1 : 0;
+        e        = m->bgr ? 1 : 0;
         if ((st = get_enum(c, in, "colour", "input.colour", colours, 2, &e)) != VG_OK ||
             (st = get_enum(c, in, "color", "input.color", colours, 2, &e)) != VG_OK)
             return st;
@@ -532,8 +534,8 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 
     json_t *rs = json_object_get(root, "resize");
     if (rs) {
-        static const char *const keys[] = {"policy", "resample", "pad_value", NULL};
-        static const char *const policies[] = {"letterbox", "stretch"};
+        static const char *const keys[]      = {"policy", "resample", "pad_value", NULL};
+        static const char *const policies[]  = {"letterbox", "stretch"};
         static const char *const resamples[] = {"float", "uint8"};
         if (!json_is_object(rs))
             return jfail(c, VG_E_FORMAT, "resize", "expected an object");
@@ -543,7 +545,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
         if ((st = get_enum(c, rs, "policy", "resize.policy", policies, 2, &e)) != VG_OK)
             return st;
         m->resize = (vg_vis_resize)e;
-        e = (int)m->resample;
+        e         = (int)m->resample;
         if ((st = get_enum(c, rs, "resample", "resize.resample", resamples, 2, &e)) != VG_OK)
             return st;
         m->resample = (vg_vis_resample)e;
@@ -554,8 +556,8 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 
     json_t *th = json_object_get(root, "thresholds");
     if (th) {
-        static const char *const keys[] = {"score", "iou", "max_detections", "class_agnostic",
-                                           "keypoint", "instance", NULL};
+        static const char *const keys[] = {
+            "score", "iou", "max_detections", "class_agnostic", "keypoint", "instance", NULL};
         if (!json_is_object(th))
             return jfail(c, VG_E_FORMAT, "thresholds", "expected an object");
         if ((st = check_keys(c, th, "thresholds.", keys)) != VG_OK ||
@@ -587,8 +589,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
         for (size_t i = 0; i < json_array_size(strides); i++) {
             json_t *s = json_array_get(strides, i);
             if (!json_is_integer(s) || json_integer_value(s) < 1 || json_integer_value(s) > 256)
-                return jfail(c, VG_E_FORMAT, "strides", "element %zu is not an integer 1..256",
-                             i);
+                return jfail(c, VG_E_FORMAT, "strides", "element %zu is not an integer 1..256", i);
             m->strides[i] = (int32_t)json_integer_value(s);
         }
         m->n_levels = (int32_t)json_array_size(strides);
@@ -606,8 +607,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
             for (size_t a = 0; a < 3; a++) {
                 json_t *p = json_array_get(lv, a);
                 if (!json_is_array(p) || json_array_size(p) != 2 ||
-                    !json_is_number(json_array_get(p, 0)) ||
-                    !json_is_number(json_array_get(p, 1)))
+                    !json_is_number(json_array_get(p, 0)) || !json_is_number(json_array_get(p, 1)))
                     return jfail(c, VG_E_FORMAT, "anchors", "level %zu anchor %zu: expected [w, h]",
                                  l, a);
                 m->anchors[l][a][0] = (float)json_number_value(json_array_get(p, 0));
@@ -620,7 +620,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 
     json_t *pose = json_object_get(root, "pose");
     if (pose) {
-        static const char *const keys[] = {"crop", "padding", "dark", "flip_test", NULL};
+        static const char *const keys[]  = {"crop", "padding", "dark", "flip_test", NULL};
         static const char *const crops[] = {"square", "affine"};
         if (!json_is_object(pose))
             return jfail(c, VG_E_FORMAT, "pose", "expected an object");
@@ -633,8 +633,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
         if ((st = get_float(c, pose, "padding", "pose.padding", 0.1, 10, &m->crop_padding)) !=
                 VG_OK ||
             (st = get_bool(c, pose, "dark", "pose.dark", &m->heatmap_dark)) != VG_OK ||
-            (st = get_bool(c, pose, "flip_test", "pose.flip_test", &m->heatmap_flip_test)) !=
-                VG_OK)
+            (st = get_bool(c, pose, "flip_test", "pose.flip_test", &m->heatmap_flip_test)) != VG_OK)
             return st;
     }
     if ((st = get_names(c, root, "keypoints", VG_MAX_KEYPOINTS, m->keypoint_names,
@@ -667,8 +666,7 @@ static vg_status parse_root(const jctx *c, json_t *root, vg_manifest *m)
 }
 
 vg_status vg_manifest_parse(const char *json, const char *origin, vg_manifest *m, char *err,
-                            size_t err_len)
-{
+                            size_t err_len) {
     jctx c = {origin ? origin : "manifest", err, err_len};
     if (err && err_len)
         err[0] = '\0';
@@ -688,8 +686,7 @@ vg_status vg_manifest_parse(const char *json, const char *origin, vg_manifest *m
     return st;
 }
 
-vg_status vg_manifest_load(const char *path, vg_manifest *m, char *err, size_t err_len)
-{
+vg_status vg_manifest_load(const char *path, vg_manifest *m, char *err, size_t err_len) {
     if (err && err_len)
         err[0] = '\0';
     if (!path || !m)
@@ -718,13 +715,11 @@ vg_status vg_manifest_load(const char *path, vg_manifest *m, char *err, size_t e
 
 /* ---- signatures ---------------------------------------------------------- */
 
-static bool dim_is(const vg_vis_sig *s, int i, int64_t v)
-{
+static bool dim_is(const vg_vis_sig *s, int i, int64_t v) {
     return i < s->ndim && (s->shape[i] == v || s->shape[i] < 0);
 }
 
-static bool shape_is(const vg_vis_sig *s, int ndim, const int64_t *dims)
-{
+static bool shape_is(const vg_vis_sig *s, int ndim, const int64_t *dims) {
     if (s->ndim != ndim)
         return false;
     for (int i = 0; i < ndim; i++)
@@ -733,10 +728,9 @@ static bool shape_is(const vg_vis_sig *s, int ndim, const int64_t *dims)
     return true;
 }
 
-static void sig_str(const vg_vis_sig *s, char *buf, size_t len)
-{
+static void sig_str(const vg_vis_sig *s, char *buf, size_t len) {
     static const char *const dt[] = {"float32", "int32", "uint8"};
-    int n = snprintf(buf, len, "%s %s [", s->name ? s->name : "?",
+    int                      n    = snprintf(buf, len, "%s %s [", s->name ? s->name : "?",
                      (unsigned)s->dtype < 3 ? dt[s->dtype] : "?");
     for (int i = 0; i < s->ndim && n > 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "%s%lld", i ? "," : "", (long long)s->shape[i]);
@@ -745,9 +739,8 @@ static void sig_str(const vg_vis_sig *s, char *buf, size_t len)
 }
 
 vg_status vg_manifest_from_signature(const vg_vis_sig *inputs, int32_t n_inputs,
-                                     const vg_vis_sig *outputs, int32_t n_outputs,
-                                     vg_manifest *m, char *err, size_t err_len)
-{
+                                     const vg_vis_sig *outputs, int32_t n_outputs, vg_manifest *m,
+                                     char *err, size_t err_len) {
     if (err && err_len)
         err[0] = '\0';
     if (!m || (n_inputs > 0 && !inputs) || (n_outputs > 0 && !outputs))
@@ -756,10 +749,10 @@ vg_status vg_manifest_from_signature(const vg_vis_sig *inputs, int32_t n_inputs,
     int64_t     in_w = 0, in_h = 0;
 
     if (n_inputs == 1) {
-        const vg_vis_sig *in = &inputs[0];
-        bool nhwc3 = in->ndim == 4 && dim_is(in, 3, 3);
-        bool nchw3 = in->ndim == 4 && dim_is(in, 1, 3);
-        int  n_hw85 = 0, n_raw = 0;
+        const vg_vis_sig *in     = &inputs[0];
+        bool              nhwc3  = in->ndim == 4 && dim_is(in, 3, 3);
+        bool              nchw3  = in->ndim == 4 && dim_is(in, 1, 3);
+        int               n_hw85 = 0, n_raw = 0;
         for (int i = 0; i < n_outputs; i++) {
             const vg_vis_sig *o = &outputs[i];
             if (o->ndim == 3 && dim_is(o, 2, 85))
@@ -784,7 +777,7 @@ vg_status vg_manifest_from_signature(const vg_vis_sig *inputs, int32_t n_inputs,
         }
         if (!pick && nhwc3 && in->dtype == VG_VIS_I32 && n_outputs == 1) {
             static const int64_t single[4] = {1, 1, 17, 3};
-            static const int64_t multi[3] = {1, 6, 56};
+            static const int64_t multi[3]  = {1, 6, 56};
             if (shape_is(&outputs[0], 4, single) && dim_is(in, 1, 256) && dim_is(in, 2, 256))
                 pick = "movenet-thunder";
             else if (shape_is(&outputs[0], 4, single) && dim_is(in, 1, 192) && dim_is(in, 2, 192))

@@ -13,7 +13,8 @@ static void require_gpu(void) {
     cudaError_t rc = cudaGetDeviceCount(&n);
     if (rc != cudaSuccess || n == 0) {
         static char msg[256];
-        snprintf(msg, sizeof(msg), "no CUDA device (%s); GPU tests run on a machine with an NVIDIA GPU",
+        snprintf(msg, sizeof(msg),
+                 "no CUDA device (%s); GPU tests run on a machine with an NVIDIA GPU",
                  rc != cudaSuccess ? cudaGetErrorString(rc) : "0 devices");
         VG_SKIP(msg);
     }

@@ -110,7 +110,9 @@ const char *vg_test_require_shared(const char *sub) {
     if (!dir) {
         const char *env = getenv("VIGIL_SHARED");
         if (env && *env) {
-            snprintf(buf, sizeof(buf), "VIGIL_SHARED=%s is not a folder; point it at the shared reference folder", env);
+            snprintf(buf, sizeof(buf),
+                     "VIGIL_SHARED=%s is not a folder; point it at the shared reference folder",
+                     env);
             vg_test_skip(buf);
         }
         vg_test_skip("shared reference folder not found (../shared beside the repo); "

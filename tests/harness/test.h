@@ -56,7 +56,7 @@ void vg_test_skip(const char *reason) __attribute__((noreturn));
 /* Expects a vg_status equal to `want`; prints both names on failure. */
 #define VG_CHECK_STATUS(expr, want)                                                                \
     do {                                                                                           \
-        vg_status vg_got_ = (expr);                                                                \
+        vg_status vg_got_  = (expr);                                                               \
         vg_status vg_want_ = (want);                                                               \
         if (vg_got_ != vg_want_)                                                                   \
             vg_test_fail(__FILE__, __LINE__, "%s: expected %s, got %s (%s)", #expr,                \
@@ -119,10 +119,10 @@ void *vg_test_read_file(const char *path, size_t *size);
  * vg_test_oom_end() restores the default allocator and returns the number
  * of blocks still live (0 means nothing leaked).
  */
-void   vg_test_oom_begin(long fail_at);
-long   vg_test_oom_end(void);
+void vg_test_oom_begin(long fail_at);
+long vg_test_oom_end(void);
 /* Allocations made since vg_test_oom_begin() (successful or not). */
-long   vg_test_oom_count(void);
+long vg_test_oom_count(void);
 
 /* Sweeps fail_at = 0, 1, 2 ... calling body(arg) until it returns VG_OK,
  * checking that each failing call returned VG_E_NOMEM and leaked nothing, and

@@ -42,7 +42,7 @@ static void capture_sink(vg_log_level level, const char *ctx, const char *msg, v
 }
 
 static void test_log_sink_and_levels(void) {
-    struct captured c = {0};
+    struct captured c   = {0};
     vg_log_level    old = vg_log_get_level();
     vg_log_set_sink(capture_sink, &c);
     vg_log_set_level(VG_LOG_WARN);
@@ -68,7 +68,7 @@ static void test_log_sink_and_levels(void) {
     VG_CHECK_INT_EQ(vg_log_level_parse("loud"), -2);
 }
 
-static int hook_mallocs, hook_frees;
+static int   hook_mallocs, hook_frees;
 static void *counting_malloc(size_t n, void *u) {
     (void)u;
     hook_mallocs++;
@@ -202,7 +202,7 @@ static void test_mutex_cond_timeout(void) {
     VG_CHECK_OK(vg_mutex_init(&m));
     VG_CHECK_OK(vg_cond_init(&c));
     vg_mutex_lock(&m);
-    int64_t t0 = vg_clock_ns();
+    int64_t   t0 = vg_clock_ns();
     vg_status st;
     do {
         st = vg_cond_timedwait(&c, &m, t0 + 10 * VG_NS_PER_MS);

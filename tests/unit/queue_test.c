@@ -90,7 +90,7 @@ static void test_fifo_order_and_stats(void) {
 }
 
 static void test_empty_nonblocking_and_timeout(void) {
-    vg_queue *q = make(2, VG_LEAK_NONE);
+    vg_queue *q  = make(2, VG_LEAK_NONE);
     void     *it = ITEM(9);
     VG_CHECK_STATUS(vg_queue_pop(q, &it, VG_WAIT_NONE), VG_E_AGAIN);
     VG_CHECK(it == NULL);
@@ -141,8 +141,8 @@ static vg_thread *start(struct op *o) {
 }
 
 static void test_consumer_blocked_then_push(void) {
-    vg_queue *q = make(2, VG_LEAK_NONE);
-    struct op o = {.q = q, .push = false};
+    vg_queue  *q = make(2, VG_LEAK_NONE);
+    struct op  o = {.q = q, .push = false};
     vg_thread *t = start(&o);
     vg_sleep_ns(30 * MS); /* let it block on the empty queue */
     int64_t pushed_at = vg_clock_ns();
@@ -157,7 +157,7 @@ static void test_consumer_blocked_then_push(void) {
 static void test_producer_blocked_then_pop(void) {
     vg_queue *q = make(1, VG_LEAK_NONE);
     VG_CHECK_OK(vg_queue_push(q, ITEM(1), 0));
-    struct op o = {.q = q, .push = true, .item = ITEM(2)};
+    struct op  o = {.q = q, .push = true, .item = ITEM(2)};
     vg_thread *t = start(&o);
     vg_sleep_ns(30 * MS); /* it blocks: the queue is full */
     VG_CHECK_INT_EQ(vg_queue_level(q), 1);
@@ -176,7 +176,7 @@ static void test_producer_blocked_then_pop(void) {
 static void test_finish_recv_wakes_blocked_producer(void) {
     vg_queue *q = make(1, VG_LEAK_NONE);
     VG_CHECK_OK(vg_queue_push(q, ITEM(1), 0));
-    struct op o = {.q = q, .push = true, .item = ITEM(2)};
+    struct op  o = {.q = q, .push = true, .item = ITEM(2)};
     vg_thread *t = start(&o);
     vg_sleep_ns(30 * MS);
     vg_queue_finish_recv(q);
@@ -191,8 +191,8 @@ static void test_finish_recv_wakes_blocked_producer(void) {
 }
 
 static void test_finish_send_wakes_blocked_consumer(void) {
-    vg_queue *q = make(2, VG_LEAK_NONE);
-    struct op o = {.q = q, .push = false};
+    vg_queue  *q = make(2, VG_LEAK_NONE);
+    struct op  o = {.q = q, .push = false};
     vg_thread *t = start(&o);
     vg_sleep_ns(30 * MS);
     vg_queue_finish_send(q);
@@ -224,7 +224,7 @@ static void test_abort_during_push(void) {
      * another thread (pipeline abort): the push returns VG_E_CLOSED. */
     vg_queue *q = make(1, VG_LEAK_NONE);
     VG_CHECK_OK(vg_queue_push(q, ITEM(1), 0));
-    struct op o = {.q = q, .push = true, .item = ITEM(2)};
+    struct op  o = {.q = q, .push = true, .item = ITEM(2)};
     vg_thread *t = start(&o);
     vg_sleep_ns(30 * MS);
     vg_queue_finish_send(q);
@@ -294,16 +294,16 @@ static void test_flush(void) {
 
 /* ---- stress: 3 producers, 3 consumers, capacity 4 ------------------------ */
 
-#define PRODUCERS 3
-#define CONSUMERS 3
+#define PRODUCERS    3
+#define CONSUMERS    3
 #define PER_PRODUCER 20000
 
 struct stress {
-    vg_queue   *q;
-    int         id;
+    vg_queue     *q;
+    int           id;
     atomic_llong *sum;
     atomic_int   *count;
-    bool         order_ok;
+    bool          order_ok;
 };
 
 static void *stress_producer(void *p) {
@@ -319,9 +319,9 @@ static void *stress_producer(void *p) {
 }
 
 static void *stress_consumer(void *p) {
-    struct stress *s = p;
-    int last[PRODUCERS] = {0};
-    s->order_ok = true;
+    struct stress *s               = p;
+    int            last[PRODUCERS] = {0};
+    s->order_ok                    = true;
     for (;;) {
         void     *it;
         vg_status st = vg_queue_pop(s->q, &it, VG_WAIT_FOREVER);
@@ -331,8 +331,8 @@ static void *stress_consumer(void *p) {
             s->order_ok = false;
             break;
         }
-        intptr_t v = (intptr_t)it;
-        int prod = (int)(v >> 24), seq = (int)(v & 0xffffff);
+        intptr_t v    = (intptr_t)it;
+        int      prod = (int)(v >> 24), seq = (int)(v & 0xffffff);
         /* One consumer sees each producer's items in increasing order. */
         if (seq <= last[prod])
             s->order_ok = false;
@@ -344,18 +344,18 @@ static void *stress_consumer(void *p) {
 }
 
 static void test_stress_mpmc(void) {
-    vg_queue    *q = make(4, VG_LEAK_NONE);
-    atomic_llong sum   = 0;
-    atomic_int   count = 0;
+    vg_queue     *q     = make(4, VG_LEAK_NONE);
+    atomic_llong  sum   = 0;
+    atomic_int    count = 0;
     struct stress ps[PRODUCERS], cs[CONSUMERS];
     vg_thread    *pt[PRODUCERS], *ct[CONSUMERS];
     for (int i = 0; i < CONSUMERS; i++) {
-        cs[i] = (struct stress){.q = q, .id = i, .sum = &sum, .count = &count};
+        cs[i]               = (struct stress){.q = q, .id = i, .sum = &sum, .count = &count};
         vg_thread_params tp = {.name = "stress-cons"};
         VG_CHECK_OK(vg_thread_create(&tp, stress_consumer, &cs[i], &ct[i]));
     }
     for (int i = 0; i < PRODUCERS; i++) {
-        ps[i] = (struct stress){.q = q, .id = i, .sum = &sum, .count = &count};
+        ps[i]               = (struct stress){.q = q, .id = i, .sum = &sum, .count = &count};
         vg_thread_params tp = {.name = "stress-prod"};
         VG_CHECK_OK(vg_thread_create(&tp, stress_producer, &ps[i], &pt[i]));
     }
@@ -381,10 +381,10 @@ static void test_stress_mpmc(void) {
 /* A leaky queue under a fast producer and a slow consumer: every item is
  * either popped or dropped, never both, never lost. */
 static atomic_int leak_seen;
-static void count_leak(void *item, void *user) {
-    (void)item;
-    (void)user;
-    atomic_fetch_add(&leak_seen, 1);
+static void       count_leak(void *item, void *user) {
+          (void)item;
+          (void)user;
+          atomic_fetch_add(&leak_seen, 1);
 }
 
 static void *slow_consumer(void *p) {

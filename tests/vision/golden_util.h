@@ -32,7 +32,7 @@ double gu_field(json_t *obj, const char *key);
 
 /* Output tensors of a golden case: loads every outputs[] file of case.json in
  * dir. Returns the count; data pointers must be freed with gu_free_tensors. */
-int gu_load_outputs(const char *dir, json_t *cj, vg_vis_tensor *outs, int max);
+int  gu_load_outputs(const char *dir, json_t *cj, vg_vis_tensor *outs, int max);
 void gu_free_tensors(vg_vis_tensor *outs, int n);
 
 #endif

@@ -25,11 +25,10 @@
 #include "test.h"
 #include "vigil/vision.h"
 
-static uint8_t *load_ppm(int32_t *w, int32_t *h)
-{
+static uint8_t *load_ppm(int32_t *w, int32_t *h) {
     const char *path = vg_test_require_shared("onnx/source_384x512.ppm");
-    size_t      n = 0;
-    uint8_t    *p = gu_read(path, 0, &n);
+    size_t      n    = 0;
+    uint8_t    *p    = gu_read(path, 0, &n);
     int         maxv = 0, off = 0;
     int         got = sscanf((const char *)p, "P6 %d %d %d%n", w, h, &maxv, &off);
     VG_CHECK(got == 3 && maxv == 255);
@@ -42,8 +41,7 @@ static uint8_t *load_ppm(int32_t *w, int32_t *h)
 }
 
 static void compare_f32(const char *what, const float *mine, const float *ref, size_t n,
-                        double tol)
-{
+                        double tol) {
     size_t diff = 0;
     double maxd = 0;
     for (size_t i = 0; i < n; i++) {
@@ -56,15 +54,14 @@ static void compare_f32(const char *what, const float *mine, const float *ref, s
     VG_CHECK_MSG(maxd <= tol, "%s: max |diff| %g > %g", what, maxd, tol);
 }
 
-static void test_yolo_letterbox(void)
-{
+static void test_yolo_letterbox(void) {
     int32_t     W, H;
     uint8_t    *rgb = load_ppm(&W, &H);
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("yolov7", &m));
     size_t       bytes = vg_manifest_input_bytes(&m, 0, 0);
-    float       *buf = malloc(bytes);
-    vg_image     img = {rgb, W, H, 3 * W};
+    float       *buf   = malloc(bytes);
+    vg_image     img   = {rgb, W, H, 3 * W};
     vg_letterbox lb;
     VG_CHECK_OK(vg_pre_detector(&m, &img, 0, 0, buf, bytes, &lb));
     free(rgb);
@@ -78,8 +75,7 @@ static void test_yolo_letterbox(void)
     free(buf);
 }
 
-static void hrnet_crop(const vg_manifest *m, vg_crop *crop)
-{
+static void hrnet_crop(const vg_manifest *m, vg_crop *crop) {
     VG_CHECK_OK(vg_crop_from_xyxy(m, 20, 14, 366, 512, 384, 512, crop));
     /* The reference's affine dst = k (src - c) + (96, 128): k = 0.41124497991967873. */
     VG_CHECK_NEAR(crop->cx, 193.0, 1e-12);
@@ -91,8 +87,7 @@ static void hrnet_crop(const vg_manifest *m, vg_crop *crop)
     VG_CHECK_NEAR(-crop->sy0 / crop->sdy, 19.842570281124495, 1e-12);
 }
 
-static void test_hrnet_crop(void)
-{
+static void test_hrnet_crop(void) {
     int32_t     W, H;
     uint8_t    *rgb = load_ppm(&W, &H);
     vg_manifest m;
@@ -100,8 +95,8 @@ static void test_hrnet_crop(void)
     vg_crop crop;
     hrnet_crop(&m, &crop);
     size_t   item = vg_manifest_input_bytes(&m, 0, 0);
-    float   *buf = malloc(2 * item);
-    vg_image img = {rgb, W, H, 3 * W};
+    float   *buf  = malloc(2 * item);
+    vg_image img  = {rgb, W, H, 3 * W};
     VG_CHECK_OK(vg_pre_pose_batch(&m, &img, &crop, 1, buf, item));
     float *ref = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8.input.bin"), item, NULL);
     compare_f32("hrnet crop", buf, ref, item / 4, 0);
@@ -119,50 +114,47 @@ static void test_hrnet_crop(void)
 
 /* ---- YOLO decoding ------------------------------------------------------------ */
 
-static float logit(double s)
-{
+static float logit(double s) {
     s = fmin(fmax(s, 1e-7), 1 - 1e-7);
     return (float)log(s / (1 - s));
 }
 
 static void same_dets(const char *what, const vg_detection *a, int32_t na, const vg_detection *b,
-                      int32_t nb, double tol_px, double tol_score)
-{
+                      int32_t nb, double tol_px, double tol_score) {
     VG_CHECK_MSG(na == nb, "%s: %d vs %d detections", what, na, nb);
     double maxb = 0, maxs = 0;
     for (int32_t i = 0; i < na; i++) {
         /* Match by class and nearest corners (random weights give boxes clipped
          * to zero area, where IoU says nothing). */
         int    best = -1;
-        double bd = INFINITY;
+        double bd   = INFINITY;
         for (int32_t k = 0; k < nb; k++) {
             const vg_box *p = &a[i].box, *q = &b[k].box;
-            double dd = fmax(fmax(fabs(p->x1 - q->x1), fabs(p->y1 - q->y1)),
-                             fmax(fabs(p->x2 - q->x2), fabs(p->y2 - q->y2)));
+            double        dd = fmax(fmax(fabs(p->x1 - q->x1), fabs(p->y1 - q->y1)),
+                                    fmax(fabs(p->x2 - q->x2), fabs(p->y2 - q->y2)));
             if (b[k].class_id == a[i].class_id && dd < bd) {
-                bd = dd;
+                bd   = dd;
                 best = k;
             }
         }
-        VG_CHECK_MSG(best >= 0, "%s: detection %d (class %d score %.9g box %g %g %g %g) has no match",
-                     what, i, a[i].class_id, a[i].score, a[i].box.x1, a[i].box.y1, a[i].box.x2, a[i].box.y2);
+        VG_CHECK_MSG(best >= 0,
+                     "%s: detection %d (class %d score %.9g box %g %g %g %g) has no match", what, i,
+                     a[i].class_id, a[i].score, a[i].box.x1, a[i].box.y1, a[i].box.x2, a[i].box.y2);
         const vg_box *p = &a[i].box, *q = &b[best].box;
         maxb = fmax(maxb, fmax(fmax(fabs(p->x1 - q->x1), fabs(p->y1 - q->y1)),
                                fmax(fabs(p->x2 - q->x2), fabs(p->y2 - q->y2))));
         maxs = fmax(maxs, fabs(a[i].score - b[best].score));
     }
-    printf("  %s: %d detections, max |box diff| %.3g px, max |score diff| %.3g\n", what, na,
-           maxb, maxs);
-    VG_CHECK_MSG(maxb <= tol_px && maxs <= tol_score, "%s: box %g px, score %g", what, maxb,
-                 maxs);
+    printf("  %s: %d detections, max |box diff| %.3g px, max |score diff| %.3g\n", what, na, maxb,
+           maxs);
+    VG_CHECK_MSG(maxb <= tol_px && maxs <= tol_score, "%s: box %g px, score %g", what, maxb, maxs);
 }
 
-static void test_yolo_decode_forms(void)
-{
+static void test_yolo_decode_forms(void) {
     const size_t rows = 25200, no = 85;
-    float       *grid = gu_read(vg_test_require_shared("onnx/yolov7-tiny.output.bin"),
-                                rows * no * 4, NULL);
-    vg_manifest  m;
+    float       *grid =
+        gu_read(vg_test_require_shared("onnx/yolov7-tiny.output.bin"), rows * no * 4, NULL);
+    vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("yolov7", &m));
     vg_letterbox lb;
     vg_letterbox_compute(384, 512, 640, 640, VG_VIS_RESIZE_LETTERBOX, &lb);
@@ -185,16 +177,16 @@ static void test_yolo_decode_forms(void)
     float *raw = malloc(rows * no * 4);
     size_t off = 0;
     for (int l = 0; l < 3; l++) {
-        int   S = 8 << l, n = 640 / S;
+        int S = 8 << l, n = 640 / S;
         for (int a = 0; a < 3; a++)
             for (int gy = 0; gy < n; gy++)
                 for (int gx = 0; gx < n; gx++, off++) {
                     const float *p = grid + off * no;
                     float       *q = raw + off * no;
-                    q[0] = logit((p[0] - S * (gx - 0.5)) / (2.0 * S));
-                    q[1] = logit((p[1] - S * (gy - 0.5)) / (2.0 * S));
-                    q[2] = logit(sqrt(p[2] / (4.0 * m.anchors[l][a][0])));
-                    q[3] = logit(sqrt(p[3] / (4.0 * m.anchors[l][a][1])));
+                    q[0]           = logit((p[0] - S * (gx - 0.5)) / (2.0 * S));
+                    q[1]           = logit((p[1] - S * (gy - 0.5)) / (2.0 * S));
+                    q[2]           = logit(sqrt(p[2] / (4.0 * m.anchors[l][a][0])));
+                    q[3]           = logit(sqrt(p[3] / (4.0 * m.anchors[l][a][1])));
                     for (size_t c = 4; c < no; c++)
                         q[c] = logit(p[c]);
                 }
@@ -221,13 +213,13 @@ static void test_yolo_decode_forms(void)
     float *e2e = malloc(sizeof(float) * 7 * (size_t)ng);
     for (int32_t i = 0; i < ng; i++) {
         float *q = e2e + 7 * i;
-        q[0] = 0;
-        q[1] = (float)(g[i].box.x1 * 480.0 / 384 + 80);
-        q[2] = (float)(g[i].box.y1 * 640.0 / 512);
-        q[3] = (float)(g[i].box.x2 * 480.0 / 384 + 80);
-        q[4] = (float)(g[i].box.y2 * 640.0 / 512);
-        q[5] = (float)g[i].class_id;
-        q[6] = g[i].score;
+        q[0]     = 0;
+        q[1]     = (float)(g[i].box.x1 * 480.0 / 384 + 80);
+        q[2]     = (float)(g[i].box.y1 * 640.0 / 512);
+        q[3]     = (float)(g[i].box.x2 * 480.0 / 384 + 80);
+        q[4]     = (float)(g[i].box.y2 * 640.0 / 512);
+        q[5]     = (float)g[i].class_id;
+        q[6]     = g[i].score;
     }
     vg_vis_tensor te = {"output", VG_VIS_F32, 2, {ng, 7}, e2e};
     vg_manifest   me;
@@ -242,11 +234,10 @@ static void test_yolo_decode_forms(void)
 
 /* ---- HRNet decoding --------------------------------------------------------- */
 
-static void test_hrnet_decode(void)
-{
-    const int K = 17, HH = 64, WW = 48;
-    float    *hm = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8.output.bin"),
-                           (size_t)K * HH * WW * 4, NULL);
+static void test_hrnet_decode(void) {
+    const int   K = 17, HH = 64, WW = 48;
+    float      *hm = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8.output.bin"),
+                             (size_t)K * HH * WW * 4, NULL);
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("hrnet", &m));
     vg_crop crop;
@@ -277,7 +268,7 @@ static void test_hrnet_decode(void)
         }
         double sx = 193 + (x - 24) * (2.334375 * 200) / 48;
         double sy = 263 + (y - 32) * (3.1125 * 200) / 64;
-        maxd = fmax(maxd, fmax(fabs(pose.kp[k].x - sx), fabs(pose.kp[k].y - sy)));
+        maxd      = fmax(maxd, fmax(fabs(pose.kp[k].x - sx), fabs(pose.kp[k].y - sy)));
         VG_CHECK_NEAR(pose.kp[k].score, p[b], 0);
     }
     printf("  hrnet decode vs README formula: max diff %.3g px\n", maxd);
@@ -290,8 +281,8 @@ static void test_hrnet_decode(void)
     vg_decoder_destroy(d);
     double maxdark = 0;
     for (int k = 0; k < K; k++) {
-        maxdark = fmax(maxdark, fmax(fabs(dark.kp[k].x - pose.kp[k].x),
-                                     fabs(dark.kp[k].y - pose.kp[k].y)));
+        maxdark = fmax(maxdark,
+                       fmax(fabs(dark.kp[k].x - pose.kp[k].x), fabs(dark.kp[k].y - pose.kp[k].y)));
         VG_CHECK_NEAR(dark.kp[k].score, pose.kp[k].score, 0);
     }
     printf("  hrnet DARK vs quarter shift: max diff %.3g px (cell = %.3g px)\n", maxdark,
@@ -300,20 +291,19 @@ static void test_hrnet_decode(void)
     free(hm);
 }
 
-static void test_hrnet_flip_decode(void)
-{
+static void test_hrnet_flip_decode(void) {
     const int K = 17, HH = 64, WW = 48;
     size_t    plane = (size_t)HH * WW, item = (size_t)K * plane;
     float    *hm2 = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8-dynbatch.flip2.output.bin"),
                             2 * item * 4, NULL);
-    float    *hm1 = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8.output.bin"), item * 4, NULL);
+    float *hm1 = gu_read(vg_test_require_shared("onnx/hrnet-mini-w8.output.bin"), item * 4, NULL);
     /* Item 0 of the batch-2 run is the batch-1 run (README tolerance 1e-3). */
     compare_f32("hrnet batch item 0 vs batch 1", hm2, hm1, item, 1e-3);
 
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("hrnet", &m));
     m.heatmap_flip_test = true;
-    float *merged = malloc(item * 4);
+    float *merged       = malloc(item * 4);
     vg_heatmap_flip_merge(hm2, hm2 + item, K, HH, WW, (const int32_t(*)[2])m.flip_pairs,
                           m.n_flip_pairs, merged);
     /* Spot checks of the official flip-back: mirror, swap pairs, shift right by one. */
@@ -321,8 +311,8 @@ static void test_hrnet_flip_decode(void)
     for (int k = 0; k < K; k++)
         for (int y = 0; y < HH; y += 7)
             for (int x = 0; x < WW; x++) {
-                int   xs = x > 0 ? x - 1 : 0;
-                float fb = hm2[item + (size_t)swap[k] * plane + (size_t)y * WW + (WW - 1 - xs)];
+                int   xs   = x > 0 ? x - 1 : 0;
+                float fb   = hm2[item + (size_t)swap[k] * plane + (size_t)y * WW + (WW - 1 - xs)];
                 float want = (hm2[(size_t)k * plane + (size_t)y * WW + x] + fb) * 0.5f;
                 VG_CHECK_NEAR(merged[(size_t)k * plane + (size_t)y * WW + x], want, 0);
             }
@@ -334,7 +324,7 @@ static void test_hrnet_flip_decode(void)
     vg_pose pose;
     VG_CHECK_OK(vg_decode_poses(d, &t, 1, &crop, 1, &pose));
     vg_decoder_destroy(d);
-    vg_keypoint kp[17];
+    vg_keypoint       kp[17];
     vg_heatmap_params hp = vg_heatmap_params_default();
     vg_heatmap_decode(merged, K, HH, WW, &hp, kp);
     for (int k = 0; k < K; k++) {
@@ -356,7 +346,6 @@ static const vg_test_case cases[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     return vg_test_main(argc, argv, cases);
 }

@@ -16,16 +16,14 @@
 #include "test.h"
 #include "vigil/vision.h"
 
-static vg_detection det(float x1, float y1, float x2, float y2, float s, int c)
-{
+static vg_detection det(float x1, float y1, float x2, float y2, float s, int c) {
     vg_detection d = {{x1, y1, x2, y2}, s, c};
     return d;
 }
 
 /* ---- IoU / NMS ------------------------------------------------------------- */
 
-static void test_iou(void)
-{
+static void test_iou(void) {
     vg_box a = {0, 0, 10, 10}, b = {5, 0, 15, 10}, c = {20, 20, 30, 30}, z = {3, 3, 3, 3};
     /* inter 50, union 100 + 100 - 50 = 150 */
     VG_CHECK_NEAR(vg_box_iou(&a, &b), 50.0 / 150.0, 1e-12);
@@ -34,8 +32,7 @@ static void test_iou(void)
     VG_CHECK_NEAR(vg_box_iou(&z, &z), 0.0, 0); /* empty union: 0, not NaN */
 }
 
-static void test_nms(void)
-{
+static void test_nms(void) {
     vg_detection in[6] = {
         det(0, 0, 10, 10, 0.8f, 0),   /* kept first */
         det(1, 0, 11, 10, 0.9f, 0),   /* best: IoU with [0] = 90/110 = 0.818 */
@@ -68,8 +65,7 @@ static void test_nms(void)
 
 /* ---- letterbox ------------------------------------------------------------- */
 
-static void test_letterbox(void)
-{
+static void test_letterbox(void) {
     vg_letterbox lb;
     /* 640x425 -> 512: scale 0.8, 512 x 340, dy = 86 */
     vg_letterbox_compute(640, 425, 512, 512, VG_VIS_RESIZE_LETTERBOX, &lb);
@@ -113,11 +109,10 @@ static void test_letterbox(void)
 
 /* ---- detector input conversions -------------------------------------------- */
 
-static void test_pre_detector_conversions(void)
-{
+static void test_pre_detector_conversions(void) {
     /* 2x2 image, already the input size: no resampling, exact values. */
     const uint8_t px[2 * 8] = {
-        10, 20, 30, 40, 50, 60, 0, 0, /* row 0 (stride 8: two padding bytes) */
+        10, 20, 30, 40,  50,  60,  0, 0, /* row 0 (stride 8: two padding bytes) */
         70, 80, 90, 100, 110, 120, 0, 0,
     };
     vg_image    img = {px, 2, 2, 8};
@@ -130,7 +125,7 @@ static void test_pre_detector_conversions(void)
     /* NCHW, BGR: channel 0 = B; pixel (0,0) B = 30: (30 - 103.53f) / 57.375f */
     VG_CHECK_NEAR(out[0], (30.0f - 103.53f) / 57.375f, 0);
     VG_CHECK_NEAR(out[1], (60.0f - 103.53f) / 57.375f, 0);
-    VG_CHECK_NEAR(out[4], (20.0f - 116.28f) / 57.12f, 0); /* G plane */
+    VG_CHECK_NEAR(out[4], (20.0f - 116.28f) / 57.12f, 0);     /* G plane */
     VG_CHECK_NEAR(out[11], (100.0f - 123.675f) / 58.395f, 0); /* R of (1,1) */
 
     /* int32 NHWC RGB with a letterbox: 2x1 image into 2x2 -> one row, pad 0 below
@@ -152,7 +147,7 @@ static void test_pre_detector_conversions(void)
     /* TF half-pixel bilinear downscale 4x1 -> 2x1 (stretch): fx = 2 (c + 0.5) - 0.5 =
      * 0.5, 2.5: (0 + 100) / 2 = 50, (200 + 250) / 2 = 225. */
     const uint8_t row[12] = {0, 0, 0, 100, 100, 100, 200, 200, 200, 250, 250, 250};
-    vg_image      r4 = {row, 4, 1, 12};
+    vg_image      r4      = {row, 4, 1, 12};
     vg_manifest   mc;
     VG_CHECK_OK(vg_manifest_builtin("centernet", &mc));
     mc.resize = VG_VIS_RESIZE_STRETCH;
@@ -178,8 +173,7 @@ static void test_pre_detector_conversions(void)
 
 /* A 100x80 image whose value is x + y (per channel: + 0, + 1, + 2), so bilinear
  * sampling at (sx, sy) gives exactly sx + sy (+ c) inside. */
-static uint8_t *ramp(void)
-{
+static uint8_t *ramp(void) {
     uint8_t *p = malloc(100 * 80 * 3);
     for (int y = 0; y < 80; y++)
         for (int x = 0; x < 100; x++)
@@ -188,8 +182,7 @@ static uint8_t *ramp(void)
     return p;
 }
 
-static void test_crop_affine(void)
-{
+static void test_crop_affine(void) {
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("hrnet", &m));
     vg_crop c;
@@ -215,13 +208,13 @@ static void test_crop_affine(void)
     VG_CHECK_OK(vg_crop_from_xyxy(&m, 0, 0, 192, 256, 100, 80, &c));
     VG_CHECK_NEAR(c.k, 1, 0);
     uint8_t *img_px = ramp();
-    vg_image img = {img_px, 100, 80, 300};
-    size_t   item = vg_manifest_input_bytes(&m, 0, 0);
-    float   *buf = malloc(2 * item);
-    m.divisor = 1;
+    vg_image img    = {img_px, 100, 80, 300};
+    size_t   item   = vg_manifest_input_bytes(&m, 0, 0);
+    float   *buf    = malloc(2 * item);
+    m.divisor       = 1;
     for (int ch = 0; ch < 3; ch++) {
         m.mean[ch] = 0;
-        m.std[ch] = 1;
+        m.std[ch]  = 1;
     }
     VG_CHECK_OK(vg_pre_crop(&m, &img, &c, buf, item));
     /* (j=10, i=5) -> src (10, 5): R = 15, G plane = 16; (j=150) is outside: 0 */
@@ -238,8 +231,7 @@ static void test_crop_affine(void)
     free(img_px);
 }
 
-static void test_crop_tf(void)
-{
+static void test_crop_tf(void) {
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("movenet-lightning", &m));
     vg_crop c;
@@ -252,8 +244,8 @@ static void test_crop_tf(void)
     VG_CHECK_NEAR(c.ox, (double)(float)(17.5 / 99) * 99, 1e-12);
     VG_CHECK_NEAR(c.ox + 192 * c.kx, (double)(float)(42.5 / 99) * 99, 1e-9);
     uint8_t *img_px = ramp();
-    vg_image img = {img_px, 100, 80, 300};
-    int32_t *buf = malloc(vg_manifest_input_bytes(&m, 0, 0));
+    vg_image img    = {img_px, 100, 80, 300};
+    int32_t *buf    = malloc(vg_manifest_input_bytes(&m, 0, 0));
     VG_CHECK_OK(vg_pre_crop(&m, &img, &c, buf, vg_manifest_input_bytes(&m, 0, 0)));
     /* (0,0) samples (ex1, ey1) = ~(17.5, 12.5): x + y = 30.0 (float box rounding
      * may put it a hair below: truncation gives 29 or 30). */
@@ -271,16 +263,14 @@ static void test_crop_tf(void)
 
 /* ---- heatmaps ----------------------------------------------------------------- */
 
-static void gaussian_map(float *hm, int h, int w, double mx, double my, double sigma)
-{
+static void gaussian_map(float *hm, int h, int w, double mx, double my, double sigma) {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             hm[y * w + x] =
                 (float)exp(-((x - mx) * (x - mx) + (y - my) * (y - my)) / (2 * sigma * sigma));
 }
 
-static void test_heatmap_decode(void)
-{
+static void test_heatmap_decode(void) {
     enum { H = 64, W = 48 };
     static float      hm[3 * H * W];
     vg_keypoint       kp[3];
@@ -313,19 +303,18 @@ static void test_heatmap_decode(void)
     VG_CHECK_NEAR(kp[0].y, 30.6, 0.02);
     /* First maximum wins on ties. */
     memset(hm, 0, sizeof(float) * H * W);
-    hm[10 * W + 5] = 1;
-    hm[20 * W + 5] = 1;
-    p = vg_heatmap_params_default();
+    hm[10 * W + 5]  = 1;
+    hm[20 * W + 5]  = 1;
+    p               = vg_heatmap_params_default();
     p.quarter_shift = false;
     vg_heatmap_decode(hm, 1, H, W, &p, kp);
     VG_CHECK_NEAR(kp[0].y, 10, 0);
 }
 
-static void test_flip_merge(void)
-{
+static void test_flip_merge(void) {
     /* 3 joints, 1 x 4 maps; pair (1, 2). */
-    const float   a[12] = {1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 300, 400};
-    const float   f[12] = {5, 6, 7, 8, 50, 60, 70, 80, 500, 600, 700, 800};
+    const float   a[12]       = {1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 300, 400};
+    const float   f[12]       = {5, 6, 7, 8, 50, 60, 70, 80, 500, 600, 700, 800};
     const int32_t pairs[1][2] = {{1, 2}};
     float         out[12];
     vg_heatmap_flip_merge(a, f, 3, 1, 4, pairs, 1, out);
@@ -343,17 +332,16 @@ static void test_flip_merge(void)
 
 /* ---- decoders on hand-built outputs ---------------------------------------------- */
 
-static void test_decode_hand_built(void)
-{
+static void test_decode_hand_built(void) {
     vg_manifest m;
     VG_CHECK_OK(vg_manifest_builtin("centernet", &m));
     vg_decoder *d = NULL;
     VG_CHECK_OK(vg_decoder_create(&m, &d));
     /* Two rows: one over threshold, box (100,100)-(200,300) in a 512 input of a
      * 1024x1024 frame: source = 2x. One under threshold. Row 3: past the frame, clipped. */
-    float rows[3 * 6] = {100, 100, 200, 300, 0.9f, 2, 10, 10, 20, 20, 0.2f, 0,
-                         500, 500, 530, 530, 0.5f, 0};
-    vg_vis_tensor t = {"tower_0/detections", VG_VIS_F32, 3, {1, 3, 6}, rows};
+    float         rows[3 * 6] = {100, 100,  200, 300, 0.9f, 2,   10,  10,   20,
+                                 20,  0.2f, 0,   500, 500,  530, 530, 0.5f, 0};
+    vg_vis_tensor t           = {"tower_0/detections", VG_VIS_F32, 3, {1, 3, 6}, rows};
     vg_letterbox  lb;
     vg_letterbox_compute(1024, 1024, 512, 512, VG_VIS_RESIZE_LETTERBOX, &lb);
     vg_detection dets[4];
@@ -377,15 +365,15 @@ static void test_decode_hand_built(void)
     vg_crop c;
     memset(&c, 0, sizeof(c));
     c.out_w = c.out_h = 256;
-    c.ox = 10;
-    c.oy = 20;
-    c.kx = c.ky = 100.0 / 256;
+    c.ox              = 10;
+    c.oy              = 20;
+    c.kx = c.ky       = 100.0 / 256;
     float out[17 * 3] = {0};
-    out[0] = 0.5f;
-    out[1] = 0.25f;
-    out[2] = 0.8f;
-    out[5] = 0.4f;
-    vg_vis_tensor tp = {"Identity:0", VG_VIS_F32, 4, {1, 1, 17, 3}, out};
+    out[0]            = 0.5f;
+    out[1]            = 0.25f;
+    out[2]            = 0.8f;
+    out[5]            = 0.4f;
+    vg_vis_tensor tp  = {"Identity:0", VG_VIS_F32, 4, {1, 1, 17, 3}, out};
     vg_pose       pose;
     VG_CHECK_OK(vg_decode_poses(d, &tp, 1, &c, 1, &pose));
     VG_CHECK_NEAR(pose.kp[0].x, 35, 1e-4);
@@ -396,10 +384,9 @@ static void test_decode_hand_built(void)
 
 /* ---- manifests -------------------------------------------------------------------- */
 
-static void test_manifest_builtins(void)
-{
+static void test_manifest_builtins(void) {
     const char *const *names = vg_manifest_builtin_names();
-    int                n = 0;
+    int                n     = 0;
     for (; names[n]; n++) {
         vg_manifest m;
         VG_CHECK_OK(vg_manifest_builtin(names[n], &m));
@@ -415,8 +402,7 @@ static void test_manifest_builtins(void)
     VG_CHECK_STATUS(vg_manifest_builtin("resnet", &m), VG_E_NOT_FOUND);
 }
 
-static void test_manifest_json(void)
-{
+static void test_manifest_json(void) {
     vg_manifest m;
     char        err[512];
     /* Minimal: a base plus overrides. */
@@ -471,8 +457,7 @@ static void test_manifest_json(void)
     VG_CHECK(strstr(err, "/nonexistent/model.manifest.json") != NULL);
 }
 
-static void test_manifest_signature(void)
-{
+static void test_manifest_signature(void) {
     vg_manifest m;
     char        err[2048];
     struct {
@@ -485,42 +470,61 @@ static void test_manifest_signature(void)
          {{"tower_0/wh", VG_VIS_F32, 4, {1, 128, 128, 4}},
           {"tower_0/keypoints", VG_VIS_F32, 4, {1, 128, 128, 80}},
           {"tower_0/detections", VG_VIS_F32, 3, {1, 100, 6}}},
-         3, "centernet"},
+         3,
+         "centernet"},
         {{"input_1:0", VG_VIS_F32, 4, {1, 3, 416, 416}},
-         {{"a", VG_VIS_F32, 3, {1, 169, 80}}, {"b", VG_VIS_F32, 3, {1, 169, 44}},
-          {"c", VG_VIS_F32, 3, {1, 676, 80}}, {"d", VG_VIS_F32, 3, {1, 2704, 80}},
-          {"e", VG_VIS_F32, 3, {1, 676, 44}}, {"f", VG_VIS_F32, 3, {1, 2704, 44}}},
-         6, "nanodet"},
-        {{"input:0", VG_VIS_I32, 4, {1, 256, 256, 3}}, {{"o", VG_VIS_F32, 4, {1, 1, 17, 3}}}, 1,
+         {{"a", VG_VIS_F32, 3, {1, 169, 80}},
+          {"b", VG_VIS_F32, 3, {1, 169, 44}},
+          {"c", VG_VIS_F32, 3, {1, 676, 80}},
+          {"d", VG_VIS_F32, 3, {1, 2704, 80}},
+          {"e", VG_VIS_F32, 3, {1, 676, 44}},
+          {"f", VG_VIS_F32, 3, {1, 2704, 44}}},
+         6,
+         "nanodet"},
+        {{"input:0", VG_VIS_I32, 4, {1, 256, 256, 3}},
+         {{"o", VG_VIS_F32, 4, {1, 1, 17, 3}}},
+         1,
          "movenet-thunder"},
-        {{"input:0", VG_VIS_I32, 4, {1, 192, 192, 3}}, {{"o", VG_VIS_F32, 4, {1, 1, 17, 3}}}, 1,
+        {{"input:0", VG_VIS_I32, 4, {1, 192, 192, 3}},
+         {{"o", VG_VIS_F32, 4, {1, 1, 17, 3}}},
+         1,
          "movenet-lightning"},
-        {{"input", VG_VIS_I32, 4, {1, -1, -1, 3}}, {{"o", VG_VIS_F32, 3, {1, 6, 56}}}, 1,
+        {{"input", VG_VIS_I32, 4, {1, -1, -1, 3}},
+         {{"o", VG_VIS_F32, 3, {1, 6, 56}}},
+         1,
          "movenet-multipose"},
-        {{"images", VG_VIS_F32, 4, {1, 3, 640, 640}}, {{"output", VG_VIS_F32, 3, {1, 25200, 85}}},
-         1, "yolov7"},
         {{"images", VG_VIS_F32, 4, {1, 3, 640, 640}},
-         {{"p3", VG_VIS_F32, 5, {1, 3, 80, 80, 85}}, {"p4", VG_VIS_F32, 5, {1, 3, 40, 40, 85}},
+         {{"output", VG_VIS_F32, 3, {1, 25200, 85}}},
+         1,
+         "yolov7"},
+        {{"images", VG_VIS_F32, 4, {1, 3, 640, 640}},
+         {{"p3", VG_VIS_F32, 5, {1, 3, 80, 80, 85}},
+          {"p4", VG_VIS_F32, 5, {1, 3, 40, 40, 85}},
           {"p5", VG_VIS_F32, 5, {1, 3, 20, 20, 85}}},
-         3, "yolov7-raw"},
-        {{"images", VG_VIS_F32, 4, {1, 3, 640, 640}}, {{"output", VG_VIS_F32, 2, {-1, 7}}}, 1,
+         3,
+         "yolov7-raw"},
+        {{"images", VG_VIS_F32, 4, {1, 3, 640, 640}},
+         {{"output", VG_VIS_F32, 2, {-1, 7}}},
+         1,
          "yolov7-end2end"},
-        {{"input", VG_VIS_F32, 4, {-1, 3, 256, 192}}, {{"heatmaps", VG_VIS_F32, 4, {-1, 17, 64, 48}}},
-         1, "hrnet"},
+        {{"input", VG_VIS_F32, 4, {-1, 3, 256, 192}},
+         {{"heatmaps", VG_VIS_F32, 4, {-1, 17, 64, 48}}},
+         1,
+         "hrnet"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        vg_status st = vg_manifest_from_signature(&cases[i].in, 1, cases[i].out, cases[i].n_out,
-                                                  &m, err, sizeof(err));
+        vg_status st = vg_manifest_from_signature(&cases[i].in, 1, cases[i].out, cases[i].n_out, &m,
+                                                  err, sizeof(err));
         VG_CHECK_MSG(st == VG_OK, "case %zu: %s", i, err);
         VG_CHECK_STR_EQ(m.name, cases[i].want);
     }
     /* A YOLO export at 416 keeps its size. */
     vg_vis_sig in416 = {"images", VG_VIS_F32, 4, {1, 3, 416, 416}};
-    vg_vis_sig o416 = {"output", VG_VIS_F32, 3, {1, 10647, 85}};
+    vg_vis_sig o416  = {"output", VG_VIS_F32, 3, {1, 10647, 85}};
     VG_CHECK_OK(vg_manifest_from_signature(&in416, 1, &o416, 1, &m, err, sizeof(err)));
     VG_CHECK_INT_EQ(m.input_w, 416);
     /* Unknown: says what it saw and what to do. */
-    vg_vis_sig uin = {"data", VG_VIS_F32, 4, {1, 3, 224, 224}};
+    vg_vis_sig uin  = {"data", VG_VIS_F32, 4, {1, 3, 224, 224}};
     vg_vis_sig uout = {"prob", VG_VIS_F32, 2, {1, 1000}};
     VG_CHECK_STATUS(vg_manifest_from_signature(&uin, 1, &uout, 1, &m, err, sizeof(err)),
                     VG_E_NOT_FOUND);
@@ -530,14 +534,13 @@ static void test_manifest_signature(void)
 
 /* ---- frames ------------------------------------------------------------------------ */
 
-static void test_frame_rgb(void)
-{
+static void test_frame_rgb(void) {
     vg_frame_rgb *c = NULL;
     VG_CHECK_OK(vg_frame_rgb_create(&c));
     AVFrame *f = av_frame_alloc();
-    f->format = AV_PIX_FMT_GRAY8;
-    f->width = 33;
-    f->height = 7;
+    f->format  = AV_PIX_FMT_GRAY8;
+    f->width   = 33;
+    f->height  = 7;
     VG_CHECK(av_frame_get_buffer(f, 0) == 0);
     for (int y = 0; y < 7; y++)
         for (int x = 0; x < 33; x++)
@@ -552,9 +555,9 @@ static void test_frame_rgb(void)
             VG_CHECK_NEAR(img.data[3 * 6 * 0 + img.stride * 3 + 3 * x + ch], x * 7, 1);
     av_frame_free(&f);
     /* RGB24 frames are viewed in place. */
-    f = av_frame_alloc();
+    f         = av_frame_alloc();
     f->format = AV_PIX_FMT_RGB24;
-    f->width = 4;
+    f->width  = 4;
     f->height = 2;
     VG_CHECK(av_frame_get_buffer(f, 0) == 0);
     VG_CHECK_OK(vg_frame_rgb_convert(c, f, &img));
@@ -570,17 +573,16 @@ typedef struct oom_arg {
     vg_decoder *d;
 } oom_arg;
 
-static vg_status oom_body(void *p)
-{
+static vg_status oom_body(void *p) {
     oom_arg    *a = p;
     vg_manifest m;
     vg_manifest_builtin("centernet", &m);
-    a->d = NULL;
+    a->d         = NULL;
     vg_status st = vg_decoder_create(&m, &a->d);
     if (st != VG_OK)
         return st;
     float         rows[6] = {0, 0, 10, 10, 0.9f, 0};
-    vg_vis_tensor t = {NULL, VG_VIS_F32, 3, {1, 1, 6}, rows};
+    vg_vis_tensor t       = {NULL, VG_VIS_F32, 3, {1, 1, 6}, rows};
     vg_letterbox  lb;
     vg_letterbox_compute(512, 512, 512, 512, VG_VIS_RESIZE_LETTERBOX, &lb);
     vg_detection det1;
@@ -593,13 +595,11 @@ static vg_status oom_body(void *p)
     return st;
 }
 
-static void oom_cleanup(void *p)
-{
+static void oom_cleanup(void *p) {
     vg_decoder_destroy(((oom_arg *)p)->d);
 }
 
-static void test_oom(void)
-{
+static void test_oom(void) {
     oom_arg a;
     vg_test_oom_sweep(oom_body, oom_cleanup, &a, 20);
 }
@@ -622,7 +622,6 @@ static const vg_test_case cases[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     return vg_test_main(argc, argv, cases);
 }

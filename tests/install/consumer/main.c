@@ -9,8 +9,8 @@ int main(void) {
         return 1;
     int   x = 42;
     void *out;
-    if (vg_queue_push(q, &x, VG_WAIT_NONE) != VG_OK || vg_queue_pop(q, &out, VG_WAIT_NONE) != VG_OK ||
-        out != &x)
+    if (vg_queue_push(q, &x, VG_WAIT_NONE) != VG_OK ||
+        vg_queue_pop(q, &out, VG_WAIT_NONE) != VG_OK || out != &x)
         return 1;
     vg_queue_destroy(q);
     printf("vigil %s queue ok\n", vg_version());
