@@ -29,6 +29,7 @@
 
 #include "vigil/results.h"
 #include "vigil/status.h"
+#include "vigil/vision.h" /* vg_coco80_names, vg_coco_skeleton */
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,13 +53,6 @@ typedef struct vg_image_view {
 
 /* Bytes per pixel of fmt (3 or 4); 0 for an unknown value. */
 int vg_pixfmt_bytes(vg_pixfmt fmt);
-
-/* The COCO-17 skeleton: 19 limbs as pairs of 0-based keypoint indices. */
-#define VG_COCO_NUM_LIMBS 19
-extern const uint8_t vg_coco_skeleton[VG_COCO_NUM_LIMBS][2];
-
-/* The COCO-80 class names, index = contiguous class id (0 = "person"). */
-extern const char *const vg_coco80_names[80];
 
 typedef struct vg_draw_params {
     /* Line width in pixels; <= 0: max(1.5, min(width, height) / 200). */

@@ -42,6 +42,13 @@ struct AVFrame;
 /* Manifests                                                                 */
 /* ======================================================================== */
 
+/* The COCO-17 skeleton: 19 limbs as pairs of 0-based keypoint indices. */
+#define VG_COCO_NUM_LIMBS 19
+extern const uint8_t vg_coco_skeleton[VG_COCO_NUM_LIMBS][2];
+
+/* The COCO-80 class names, index = contiguous class id (0 = "person"). */
+extern const char *const vg_coco80_names[80];
+
 #define VG_MANIFEST_MAX_CLASSES 256
 #define VG_MANIFEST_MAX_NAME    48
 #define VG_MANIFEST_MAX_PAIRS   64

@@ -19,7 +19,7 @@
 
 #include "vigil/vision.h"
 
-static const char *const coco80[80] = {
+const char *const vg_coco80_names[80] = {
     "person",        "bicycle",      "car",
     "motorcycle",    "airplane",     "bus",
     "train",         "truck",        "boat",
@@ -55,7 +55,7 @@ static const char *const coco17[17] = {
     "right_hip",      "left_knee",  "right_knee",  "left_ankle", "right_ankle",
 };
 
-static const int32_t coco_skeleton[19][2] = {
+const uint8_t vg_coco_skeleton[VG_COCO_NUM_LIMBS][2] = {
     {15, 13}, {13, 11}, {16, 14}, {14, 12}, {11, 12}, {5, 11}, {6, 12}, {5, 6}, {5, 7}, {6, 8},
     {7, 9},   {8, 10},  {1, 2},   {0, 1},   {0, 2},   {1, 3},  {2, 4},  {3, 5}, {4, 6},
 };
@@ -122,15 +122,18 @@ static void set_common(vg_manifest *m, const char *name) {
 static void set_coco80(vg_manifest *m) {
     m->n_classes = 80;
     for (int i = 0; i < 80; i++)
-        copy_name(m->class_names[i], coco80[i]);
+        copy_name(m->class_names[i], vg_coco80_names[i]);
 }
 
 static void set_coco17(vg_manifest *m) {
     m->n_keypoints = 17;
     for (int i = 0; i < 17; i++)
         copy_name(m->keypoint_names[i], coco17[i]);
-    m->n_skeleton = 19;
-    memcpy(m->skeleton, coco_skeleton, sizeof(coco_skeleton));
+    m->n_skeleton = VG_COCO_NUM_LIMBS;
+    for (int i = 0; i < VG_COCO_NUM_LIMBS; i++) {
+        m->skeleton[i][0] = vg_coco_skeleton[i][0];
+        m->skeleton[i][1] = vg_coco_skeleton[i][1];
+    }
     m->n_flip_pairs = 8;
     memcpy(m->flip_pairs, coco_flip_pairs, sizeof(coco_flip_pairs));
 }
