@@ -32,6 +32,7 @@
 #define VG_BACKENDS_BACKEND_IMPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/ir.h"
@@ -43,14 +44,31 @@
 extern "C" {
 #endif
 
-/* Where kernels run: a CPU-core set and a thread count ("cpu:0-1"). */
+/* Kinds of device a backend instance runs on. */
+typedef enum vgi_device_kind {
+    VGI_DEVICE_CPU  = 0, /* a set of CPU cores */
+    VGI_DEVICE_CUDA = 1, /* one NVIDIA GPU ("cuda:N") */
+} vgi_device_kind;
+
+/* Arithmetic precision asked of a backend. */
+typedef enum vgi_precision {
+    VGI_PRECISION_FP32 = 0,
+    VGI_PRECISION_FP16 = 1, /* fp16 storage and tensor-core math (cuda only) */
+} vgi_precision;
+
+/* Where kernels run: a CPU-core set and a thread count ("cpu:0-1"), or a GPU
+ * ("cuda:0"; cpus/n_threads then describe the host threads that drive it). */
 typedef struct vgi_device {
-    char      name[64];  /* as given, e.g. "cpu:0-1" */
-    vg_cpuset cpus;      /* cores to pin to (empty = no pinning) */
-    int       n_threads; /* >= 1 */
+    char            name[64];  /* as given, e.g. "cpu:0-1" */
+    vgi_device_kind kind;      /* VGI_DEVICE_CPU unless "cuda..." */
+    int             ordinal;   /* GPU index for VGI_DEVICE_CUDA, else 0 */
+    vgi_precision   precision; /* set by the session, not by the parser */
+    vg_cpuset       cpus;      /* cores to pin to (empty = no pinning) */
+    int             n_threads; /* >= 1 */
 } vgi_device;
 
-/* Parses "cpu", "cpu:0", "cpu:0-3", "cpu:0,2"; threads 0 = one per core. */
+/* Parses "cpu", "cpu:0", "cpu:0-3", "cpu:0,2" (and "cuda", "cuda:N" in
+ * builds with the cuda backend); threads 0 = one per core. */
 vg_status vgi_device_parse(const char *text, int threads, vgi_device *out, vgi_err *err);
 
 /*
@@ -95,6 +113,12 @@ typedef struct vgi_backend_iface {
 
     /* (optional) Frees the backend instance. Default: nothing. */
     void (*destroy)(void *ctx);
+
+    /* (optional) Allocates / frees host memory for a plan's arena, e.g.
+     * page-locked memory so that copies to a GPU are asynchronous. NULL:
+     * the engine uses vg_aligned_alloc / vg_free. Alignment >= 64 bytes. */
+    void *(*host_alloc)(void *ctx, size_t bytes);
+    void (*host_free)(void *ctx, void *ptr);
 } vgi_backend_iface;
 
 /* A backend instance: vtable + its own context. */
@@ -114,6 +138,7 @@ typedef vg_status (*vgi_backend_create_fn)(const vgi_device *dev, vgi_backend *o
 
 vg_status vgi_ref_backend_create(const vgi_device *dev, vgi_backend *out, vgi_err *err);
 vg_status vgi_cpu_dnnl_backend_create(const vgi_device *dev, vgi_backend *out, vgi_err *err);
+vg_status vgi_cuda_backend_create(const vgi_device *dev, vgi_backend *out, vgi_err *err);
 
 /* Looks a factory up by name ("ref", "cpu"); NULL when not built in. */
 vgi_backend_create_fn vgi_backend_find(const char *name);
