@@ -31,9 +31,12 @@
  *
  * Memory. A value produced inside the segment is stored in its own arena buffer
  * when its (possibly padded) layout fits there and does not overlap the step's
- * inputs; otherwise, and for extra layouts and packed weights, in memory the
- * segment owns. The scratchpad is shared by all steps of the segment. Nothing is
- * allocated by run_node() or segment_run().
+ * inputs; otherwise, and for extra layouts, in an activation buffer of the segment.
+ * Those are placeholders while the steps are built; once all steps are known they
+ * are placed in one pool by lifetime (in steps), like the engine's arena, and the
+ * steps' pointers rebound. Packed weights and lookup tables live as long as the
+ * plan. The scratchpad is shared by all steps of the segment. Nothing is allocated
+ * by run_node() or segment_run().
  *
  * Fusion (decided here, not in the IR): a convolution takes its IR activation as
  * eltwise post-ops; following nodes that read only its output fold in too: unary
@@ -71,15 +74,28 @@ typedef struct step {
     vgi_ck        ck;
 } step;
 
+/* A segment-owned activation buffer while the segment is being built: a placeholder
+ * allocation (never touched) whose address range identifies it in the steps' pointers
+ * until pool_acts() moves it into the segment's pool. */
+typedef struct act_buf {
+    char  *tmp;
+    size_t size;
+    int    first, last; /* steps that use it */
+    size_t off;         /* in the pool */
+} act_buf;
+
 typedef struct seg_state {
-    step  *steps;
-    int    n_steps, cap_steps;
-    int   *first, *count; /* per graph node id: its steps */
-    void **own;           /* owned buffers */
-    int    n_own, cap_own;
-    size_t own_bytes, weight_bytes; /* totals, for the debug log */
-    void  *scratch;
-    size_t scratch_bytes;
+    step    *steps;
+    int      n_steps, cap_steps;
+    int     *first, *count; /* per graph node id: its steps */
+    void   **own;           /* owned buffers that live as long as the plan (weights, tables) */
+    int      n_own, cap_own;
+    act_buf *acts; /* owned activation buffers (build time only) */
+    int      n_acts, cap_acts;
+    void    *pool; /* the activation buffers, placed by lifetime */
+    size_t   own_bytes, weight_bytes, act_bytes, pool_bytes; /* totals, for the debug log */
+    void    *scratch;
+    size_t   scratch_bytes;
 } seg_state;
 
 #define MAX_REPS 3
@@ -133,6 +149,28 @@ static void *own_alloc(builder *b, size_t bytes) {
         b->s->own[b->s->n_own++] = p;
         b->s->own_bytes += bytes;
         vg_log("cpu", VG_LOG_TRACE, "node '%s': %zu bytes of own memory", b->n->name, bytes);
+    }
+    return p;
+}
+
+/* Owned memory for an activation (a value's layout or a copy): only a placeholder now;
+ * pool_acts() gives it its place in the segment's pool once every step is known. */
+static void *act_alloc(builder *b, size_t bytes) {
+    seg_state *s = b->s;
+    if (s->n_acts == s->cap_acts) {
+        int      cap = s->cap_acts ? s->cap_acts * 2 : 32;
+        act_buf *p   = vg_realloc(s->acts, (size_t)cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        s->acts     = p;
+        s->cap_acts = cap;
+    }
+    bytes   = (bytes + 63) & ~(size_t)63;
+    char *p = vg_aligned_alloc(64, bytes ? bytes : 64);
+    if (p) {
+        s->acts[s->n_acts++] = (act_buf){.tmp = p, .size = bytes ? bytes : 64, .first = -1};
+        s->act_bytes += bytes;
+        vg_log("cpu", VG_LOG_TRACE, "node '%s': %zu bytes of activation memory", b->n->name, bytes);
     }
     return p;
 }
@@ -254,7 +292,7 @@ static vg_status get_plain(builder *b, int v, void **out) {
     size_t bytes = vg_tensor_nbytes(T(b, v));
     if ((char *)r->ptr < (char *)dst + bytes &&
         (char *)dst < (char *)r->ptr + vgi_dnnl_md_bytes(&r->md)) {
-        dst = own_alloc(b, bytes);
+        dst = act_alloc(b, bytes);
         if (!dst)
             return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
@@ -318,7 +356,7 @@ static vg_status get_rep(builder *b, int v, const int *perm, int rank,
     vg_log("cpu", VG_LOG_TRACE, "node '%s': reorders value '%s' (%d to %d inner blocks)",
            b->n->name, b->g->values[v].name, src.md.format_desc.blocking.inner_nblks,
            want->format_desc.blocking.inner_nblks);
-    void *dst = own_alloc(b, vgi_dnnl_md_bytes(want));
+    void *dst = act_alloc(b, vgi_dnnl_md_bytes(want));
     if (!dst)
         return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     st = emit_reorder(b, &src.md, src.ptr, want, dst);
@@ -368,7 +406,7 @@ static vg_status dst_storage(builder *b, int v, const dnnl_memory_desc_t *md, co
     if (!ok) {
         vg_log("cpu", VG_LOG_TRACE, "value '%s': %zu bytes, %zu in the arena, external %d",
                b->g->values[v].name, bytes, vg_tensor_nbytes(T(b, v)), b->seg->external[v]);
-        p = own_alloc(b, bytes);
+        p = act_alloc(b, bytes);
         if (!p)
             return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
@@ -1631,7 +1669,7 @@ static vg_status prep_transpose(builder *b, int pos) {
         return st;
     void *dst = T(b, y)->data;
     if (overlaps(dst, vg_tensor_nbytes(T(b, y)), in.ptr, vgi_dnnl_md_bytes(&in.md))) {
-        dst = own_alloc(b, vg_tensor_nbytes(T(b, y)));
+        dst = act_alloc(b, vg_tensor_nbytes(T(b, y)));
         if (!dst)
             return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
@@ -1657,7 +1695,7 @@ static vg_status c_dst(builder *b, int v, const void *const *ins, const size_t *
     if (!ok) {
         vg_log("cpu", VG_LOG_TRACE, "value '%s': %zu bytes, %zu in the arena, external %d",
                b->g->values[v].name, bytes, vg_tensor_nbytes(T(b, v)), b->seg->external[v]);
-        p = own_alloc(b, bytes);
+        p = act_alloc(b, bytes);
         if (!p)
             return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
@@ -1856,7 +1894,7 @@ static vg_status prep_resize_c(builder *b) {
     if (st == VG_OK)
         st = c_dst(b, n->out[0], &in, &ib, &ies, 0, &dst); /* never in place */
     if (st == VG_OK && overlaps(dst, vg_tensor_nbytes(T(b, n->out[0])), in, ib)) {
-        dst = own_alloc(b, vg_tensor_nbytes(T(b, n->out[0])));
+        dst = act_alloc(b, vg_tensor_nbytes(T(b, n->out[0])));
         st  = dst ? VG_OK : vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
     if (st != VG_OK)
@@ -1935,7 +1973,7 @@ static vg_status prep_reduce(builder *b) {
         st = dst_storage(b, v, &prim.dst_md, perm, &in, 1, false, &dst);
     }
     if (st == VG_OK && !dst) {
-        dst = own_alloc(b, vgi_dnnl_md_bytes(&prim.dst_md));
+        dst = act_alloc(b, vgi_dnnl_md_bytes(&prim.dst_md));
         st  = dst ? VG_OK : vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     }
     if (st != VG_OK) {
@@ -1957,6 +1995,124 @@ static vg_status prep_reduce(builder *b) {
 
 /* ---- vtable --------------------------------------------------------------------------- */
 
+/* ---- the activation pool --------------------------------------------------------------- */
+
+/* The pointer fields of step st that may point into activation memory. */
+static int step_ptrs(step *st, void **f[]) {
+    int n = 0;
+    if (st->is_c) {
+        f[n++] = (void **)&st->ck.a;
+        f[n++] = (void **)&st->ck.b;
+        f[n++] = &st->ck.out;
+        f[n++] = &st->ck.out2;
+        return n;
+    }
+    for (int i = 0; i < VGI_DNNL_MAX_SRC; i++)
+        f[n++] = (void **)&st->bufs.src[i];
+    f[n++] = &st->bufs.dst;
+    f[n++] = (void **)&st->bufs.wei;
+    f[n++] = (void **)&st->bufs.bias;
+    for (int i = 0; i < VGI_DNNL_MAX_POST; i++)
+        f[n++] = (void **)&st->bufs.post[i];
+    return n;
+}
+
+#define STEP_PTRS_MAX (VGI_DNNL_MAX_SRC + VGI_DNNL_MAX_POST + 4)
+
+static act_buf *act_of(seg_state *s, const void *p) {
+    for (int i = 0; p && i < s->n_acts; i++)
+        if ((const char *)p >= s->acts[i].tmp && (const char *)p < s->acts[i].tmp + s->acts[i].size)
+            return &s->acts[i];
+    return NULL;
+}
+
+static int act_cmp(const void *x, const void *y) {
+    const act_buf *a = *(act_buf *const *)x, *b = *(act_buf *const *)y;
+    if (a->size != b->size)
+        return a->size < b->size ? 1 : -1;
+    return a->first - b->first;
+}
+
+/*
+ * Places the segment's activation buffers in one pool, the way the engine places values
+ * in its arena: a buffer lives from the first to the last step that touches it, buffers
+ * whose lifetimes are disjoint share bytes, largest first at the lowest offset that
+ * conflicts with no live neighbour. Then rebinds every step pointer into the pool and
+ * frees the placeholders. Steps run in order, so this is exact for segment_run() and
+ * run_node() alike.
+ */
+static vg_status pool_acts(seg_state *s, vgi_err *err) {
+    if (s->n_acts == 0)
+        return VG_OK;
+    void **f[STEP_PTRS_MAX];
+    for (int i = 0; i < s->n_steps; i++) {
+        int n = step_ptrs(&s->steps[i], f);
+        for (int k = 0; k < n; k++) {
+            act_buf *a = act_of(s, *f[k]);
+            if (!a)
+                continue;
+            if (a->first < 0)
+                a->first = i;
+            a->last = i;
+        }
+    }
+    act_buf **order = vg_malloc((size_t)s->n_acts * sizeof(*order));
+    act_buf **live  = vg_malloc((size_t)s->n_acts * sizeof(*live));
+    if (!order || !live) {
+        vg_free(order);
+        vg_free(live);
+        return vgi_err_set(err, VG_E_NOMEM, "cpu backend: out of memory (activation pool)");
+    }
+    for (int i = 0; i < s->n_acts; i++) {
+        order[i] = &s->acts[i];
+        if (order[i]->first < 0) /* never used by a step: occupies nothing that matters */
+            order[i]->first = order[i]->last = 0;
+    }
+    qsort(order, (size_t)s->n_acts, sizeof(*order), act_cmp);
+    size_t total = 0;
+    for (int i = 0; i < s->n_acts; i++) {
+        act_buf *a  = order[i];
+        int      nl = 0;
+        for (int j = 0; j < i; j++)
+            if (order[j]->first <= a->last && a->first <= order[j]->last)
+                live[nl++] = order[j];
+        size_t off = 0;
+        for (bool moved = true; moved;) { /* lowest offset clear of every live neighbour */
+            moved = false;
+            for (int j = 0; j < nl; j++)
+                if (off < live[j]->off + live[j]->size && live[j]->off < off + a->size) {
+                    off   = live[j]->off + live[j]->size;
+                    moved = true;
+                }
+        }
+        a->off = off;
+        if (off + a->size > total)
+            total = off + a->size;
+    }
+    vg_free(order);
+    vg_free(live);
+    s->pool = vg_aligned_alloc(64, total);
+    if (!s->pool)
+        return vgi_err_set(err, VG_E_NOMEM,
+                           "cpu backend: out of memory (activation pool, %zu bytes)", total);
+    memset(s->pool, 0, total);
+    s->pool_bytes = total;
+    for (int i = 0; i < s->n_steps; i++) {
+        int n = step_ptrs(&s->steps[i], f);
+        for (int k = 0; k < n; k++) {
+            act_buf *a = act_of(s, *f[k]);
+            if (a)
+                *f[k] = (char *)s->pool + a->off + ((char *)*f[k] - a->tmp);
+        }
+    }
+    for (int i = 0; i < s->n_acts; i++) {
+        vg_aligned_free(s->acts[i].tmp);
+        s->acts[i].tmp = NULL;
+    }
+    s->n_acts = 0;
+    return VG_OK;
+}
+
 static void cpu_segment_release(void *ctx, void *state) {
     (void)ctx;
     seg_state *s = state;
@@ -1966,7 +2122,11 @@ static void cpu_segment_release(void *ctx, void *state) {
         vgi_dnnl_prim_fini(&s->steps[i].prim);
     for (int i = 0; i < s->n_own; i++)
         vg_aligned_free(s->own[i]);
+    for (int i = 0; i < s->n_acts; i++)
+        vg_aligned_free(s->acts[i].tmp);
+    vg_aligned_free(s->pool);
     vg_aligned_free(s->scratch);
+    vg_free(s->acts);
     vg_free(s->own);
     vg_free(s->steps);
     vg_free(s->first);
@@ -2055,6 +2215,8 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
             break;
         }
     }
+    if (st == VG_OK)
+        st = pool_acts(s, err);
     if (st == VG_OK && s->scratch_bytes > 0) {
         s->scratch = vg_aligned_alloc(64, s->scratch_bytes);
         if (!s->scratch)
@@ -2070,9 +2232,10 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
     }
     vg_log("cpu", VG_LOG_DEBUG,
            "segment %d: %d nodes, %d steps, %.1f MB owned (%.1f MB packed weights), "
-           "%.1f MB scratchpad",
+           "%.1f MB of activation buffers pooled into %.1f MB, %.1f MB scratchpad",
            seg->index, seg->n_nodes, s->n_steps, (double)s->own_bytes / 1048576.0,
-           (double)s->weight_bytes / 1048576.0, (double)s->scratch_bytes / 1048576.0);
+           (double)s->weight_bytes / 1048576.0, (double)s->act_bytes / 1048576.0,
+           (double)s->pool_bytes / 1048576.0, (double)s->scratch_bytes / 1048576.0);
     *state = s;
     return VG_OK;
 }
