@@ -485,6 +485,35 @@ static void test_concat(void) {
     }
 }
 
+/* YOLOv7's ELAN block: convs whose blocked outputs are concatenated on the channel axis
+ * and read by another conv inside the segment, so the concat copies blocked rows (channel
+ * counts multiple of the block, the last one padded: 8 + 16 + 5), in NCHW and NHWC. */
+static void test_concat_blocked(void) {
+    for (int variant = 0; variant < 4; variant++) {
+        int       batch = variant % 2 ? 2 : 1;
+        bool      nhwc  = variant >= 2;
+        tg        t;
+        vgi_attrs ca = conv_attr(nhwc ? VGI_LAYOUT_NHWC : VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3, 1,
+                                 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
+        tg_init(&t);
+        int64_t d[4] = {batch, 11, 9, 7};
+        if (nhwc) {
+            d[1] = 9, d[2] = 7, d[3] = 11;
+        }
+        int       x     = tg_input(&t, "x", 4, d);
+        int       a     = add_conv(&t, "a", x, 11, 8, &ca);
+        int       b     = add_conv(&t, "b", a, 8, 16, &ca);
+        int       c     = add_conv(&t, "c", b, 16, 5, &ca);
+        int       cc[3] = {a, b, c};
+        vgi_attrs ax;
+        memset(&ax, 0, sizeof(ax));
+        ax.axis.axis = nhwc ? 3 : 1;
+        int cat      = tg_node(&t, VGI_OP_CONCAT, "cat", cc, 3, &ax);
+        tg_output(&t, add_conv(&t, "fuse", cat, 29, 12, &ca));
+        tg_check(&t, "cpu", 1);
+    }
+}
+
 static int add_transpose(tg *t, const char *name, int x, const int64_t *perm) {
     vgi_attrs a;
     memset(&a, 0, sizeof(a));
@@ -703,6 +732,7 @@ static const vg_test_case cases[] = {
     {"binary with broadcasting", test_binary},
     {"unary activations", test_unary},
     {"concat on every axis", test_concat},
+    {"concat of blocked conv outputs", test_concat_blocked},
     {NULL, NULL},
 };
 

@@ -1537,6 +1537,74 @@ static vg_status prep_unary(builder *b, int pos, bool *fused, int x) {
     return st != VG_OK ? st : set_output(b, v, &in.md, dst, perm);
 }
 
+/*
+ * Is the concatenation of src[0..n) along oneDNN dim `axis` into dst a row of contiguous
+ * copies? True when every descriptor is dense in the same dimension order, blocked at
+ * most along the axis with one block size B, and padded along the axis only in the last
+ * source (whose padding then lands in dst's). Gives the rows (the dims outside the axis)
+ * and each source's bytes per row.
+ */
+static bool concat_by_copy(const dnnl_memory_desc_t *dst, const dnnl_memory_desc_t *src, int n,
+                           int axis, int64_t *outer, size_t *chunk) {
+    const dnnl_blocking_desc_t *db = &dst->format_desc.blocking;
+    int                         nd = dst->ndims, ord[DNNL_MAX_NDIMS];
+    if (dst->format_kind != dnnl_blocked || dst->data_type != dnnl_f32 || dst->offset0 ||
+        db->inner_nblks > 1 || (db->inner_nblks == 1 && db->inner_idxs[0] != axis))
+        return false;
+    int64_t B = db->inner_nblks ? db->inner_blks[0] : 1;
+    for (int i = 0; i < nd; i++)
+        ord[i] = i;
+    for (int i = 1; i < nd; i++) /* by decreasing stride, stable */
+        for (int j = i; j > 0 && db->strides[ord[j]] > db->strides[ord[j - 1]]; j--) {
+            int t      = ord[j];
+            ord[j]     = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    int64_t cat = 0;
+    for (int i = 0; i <= n; i++) {
+        const dnnl_memory_desc_t   *m  = i < n ? &src[i] : dst;
+        const dnnl_blocking_desc_t *mb = &m->format_desc.blocking;
+        if (m->format_kind != dnnl_blocked || m->data_type != dnnl_f32 || m->offset0 ||
+            m->ndims != nd || mb->inner_nblks != db->inner_nblks ||
+            (B > 1 && (mb->inner_idxs[0] != axis || mb->inner_blks[0] != B)))
+            return false;
+        for (int k = 0; k < nd; k++)
+            if (k != axis &&
+                (m->padded_dims[k] != dst->padded_dims[k] || m->dims[k] != dst->dims[k]))
+                return false;
+        if (m->padded_dims[axis] % B)
+            return false;
+        int64_t s = B;
+        for (int k = nd - 1; k >= 0; k--) {
+            int     d = ord[k];
+            int64_t e = d == axis ? m->padded_dims[d] / B : m->padded_dims[d];
+            if (e > 1 && mb->strides[d] != s)
+                return false;
+            s *= e;
+        }
+        if (i < n) {
+            if (i < n - 1 && m->padded_dims[axis] != m->dims[axis])
+                return false;
+            cat += m->padded_dims[axis];
+        }
+    }
+    if (cat != dst->padded_dims[axis] || n > VGI_CK_MAX_SRC)
+        return false;
+    int q = 0;
+    while (ord[q] != axis)
+        q++;
+    *outer = 1;
+    for (int k = 0; k < q; k++)
+        *outer *= dst->padded_dims[ord[k]];
+    for (int i = 0; i < n; i++) {
+        int64_t e = src[i].padded_dims[axis];
+        for (int k = q + 1; k < nd; k++)
+            e *= src[i].padded_dims[ord[k]];
+        chunk[i] = (size_t)e * sizeof(float);
+    }
+    return true;
+}
+
 static vg_status prep_concat(builder *b, int pos, bool *fused) {
     (void)pos, (void)fused;
     const vgi_node *n    = b->n;
@@ -1581,7 +1649,24 @@ static vg_status prep_concat(builder *b, int pos, bool *fused) {
     }
     if (st != VG_OK)
         return fail_dnnl(b, st);
-    return emit_step(b, &prim, v, perm, in, n->n_in, false);
+    vgi_ck k;
+    memset(&k, 0, sizeof(k));
+    if (!concat_by_copy(&prim.dst_md, mds, n->n_in, daxis, &k.outer, k.chunk))
+        return emit_step(b, &prim, v, perm, in, n->n_in, false);
+    /* oneDNN 2.6's concat moves blocked data element by element: copy whole rows instead */
+    dnnl_memory_desc_t dmd = prim.dst_md;
+    vgi_dnnl_prim_fini(&prim);
+    void *dst = NULL;
+    st        = dst_storage(b, v, &dmd, perm, in, n->n_in, false, &dst);
+    if (st != VG_OK)
+        return st;
+    k.kind = VGI_CK_CONCAT;
+    k.nsrc = n->n_in;
+    k.out  = dst;
+    for (int i = 0; i < n->n_in; i++)
+        k.srcs[i] = in[i].ptr;
+    st = add_cstep(b, &k);
+    return st != VG_OK ? st : set_output(b, v, &dmd, dst, perm);
 }
 
 /* A folded Pad: its output becomes a padded view of its input (see pad_chain). */
@@ -2005,6 +2090,8 @@ static int step_ptrs(step *st, void **f[]) {
         f[n++] = (void **)&st->ck.b;
         f[n++] = &st->ck.out;
         f[n++] = &st->ck.out2;
+        for (int i = 0; i < st->ck.nsrc; i++)
+            f[n++] = (void **)&st->ck.srcs[i];
         return n;
     }
     for (int i = 0; i < VGI_DNNL_MAX_SRC; i++)
@@ -2017,7 +2104,7 @@ static int step_ptrs(step *st, void **f[]) {
     return n;
 }
 
-#define STEP_PTRS_MAX (VGI_DNNL_MAX_SRC + VGI_DNNL_MAX_POST + 4)
+#define STEP_PTRS_MAX (VGI_DNNL_MAX_SRC + VGI_DNNL_MAX_POST + VGI_CK_MAX_SRC + 4)
 
 static act_buf *act_of(seg_state *s, const void *p) {
     for (int i = 0; p && i < s->n_acts; i++)

@@ -370,6 +370,15 @@ static void run_topk(const vgi_ck *k) {
         }
 }
 
+static void run_concat(const vgi_ck *k) {
+    char *o = k->out;
+    for (int64_t r = 0; r < k->outer; r++)
+        for (int i = 0; i < k->nsrc; i++) {
+            memcpy(o, (const char *)k->srcs[i] + (size_t)r * k->chunk[i], k->chunk[i]);
+            o += k->chunk[i];
+        }
+}
+
 void vgi_ck_run(const vgi_ck *k) {
     switch (k->kind) {
     case VGI_CK_CAST:
@@ -386,6 +395,9 @@ void vgi_ck_run(const vgi_ck *k) {
         break;
     case VGI_CK_TOPK:
         run_topk(k);
+        break;
+    case VGI_CK_CONCAT:
+        run_concat(k);
         break;
     }
 }

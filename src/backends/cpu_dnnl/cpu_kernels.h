@@ -23,7 +23,10 @@ typedef enum vgi_ck_kind {
     VGI_CK_RESIZE,   /* bilinear, any vgi_resize_coord; 4-D NHWC or NCHW */
     VGI_CK_CHANNEL,  /* out = a (op) b[n][c] on a 4-D (possibly channel-blocked) layout */
     VGI_CK_TOPK,     /* float a -> out (values, float) + out2 (indices, `to` = I32/I64) */
+    VGI_CK_CONCAT,   /* out = outer x (srcs[0] chunk, srcs[1] chunk, ...): contiguous copies */
 } vgi_ck_kind;
+
+#define VGI_CK_MAX_SRC 16
 
 typedef struct vgi_ck {
     vgi_ck_kind kind;
@@ -50,6 +53,11 @@ typedef struct vgi_ck {
     void   *out2;
     int64_t outer, A, inner, K;
     bool    largest;
+    /* CONCAT: for each of `outer` rows, chunk[i] bytes of srcs[i] (row r at r * chunk[i])
+     * follow each other in out (rows of sum(chunk) bytes); uses `outer` */
+    const void *srcs[VGI_CK_MAX_SRC];
+    size_t      chunk[VGI_CK_MAX_SRC];
+    int         nsrc;
 } vgi_ck;
 
 /* True when BINARY supports op on these dtypes (a, b same dtype). */
