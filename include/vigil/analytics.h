@@ -77,6 +77,21 @@ typedef struct vg_analytics_params {
     int32_t max_persons;
     /* Most detections kept per frame (all classes); default 100. */
     int32_t max_detections;
+    /*
+     * (optional) Person boxes from elsewhere instead of the detector's: a
+     * benchmark that needs exactly k persons per frame, boxes from a tracker
+     * or from annotations. Called in the detect stage for every frame, after
+     * the detector has run (so its cost is unchanged). It returns the number
+     * of boxes and points *boxes at them (borrowed for the call only), or -1
+     * to keep the detector's persons for this frame. The frame's person
+     * detections (class 0) are then replaced by copies of these boxes (class
+     * set to 0, scores kept, placed first; other classes stay, up to
+     * max_detections in all), n_persons is their number (capped by
+     * max_persons) and each of them gets a pose whatever its score. Called
+     * from one thread at a time (the detect stage's).
+     */
+    int32_t (*person_boxes)(void *user, const vg_frame *f, const vg_detection **boxes);
+    void *person_boxes_user;
 } vg_analytics_params;
 
 /* Defaults: thresholds from the manifests, pose_batch 16, no person cap,

@@ -46,6 +46,7 @@ typedef struct bench_opts {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: vigil bench model PATH [options]\n"
+               "       vigil bench pipeline [options]   (the pipeline sweep; see its --help)\n"
                "  --backend ref|cpu     backend (default: cpu if built)\n"
                "  --device cpu:0-1      cores to run on (default: all)\n"
                "  --threads N           threads (default: one per core of the device)\n"
@@ -284,6 +285,8 @@ static void accumulate(prof_acc *acc, int *n_acc, const vg_profile_entry *e, int
 }
 
 int cmd_bench(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "pipeline"))
+        return cmd_bench_pipeline(argc - 1, argv + 1);
     bench_opts o;
     int        rc = parse_args(argc, argv, &o);
     if (rc >= 0)

@@ -10,6 +10,7 @@ int cmd_models(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_onnx_test(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_bench_pipeline(int argc, char **argv); /* `vigil bench pipeline` */
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_detect(int argc, char **argv);

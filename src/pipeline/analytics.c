@@ -12,7 +12,9 @@
  *   detect  its session (created in thread_init, in the stage thread, on the
  *           detector's device) and decoder; runs the model on the frame's
  *           input, decodes + NMS into a scratch array and copies the
- *           detections into the frame;
+ *           detections into the frame; with params.person_boxes the persons
+ *           are the caller's boxes instead (the detector still runs), and the
+ *           work item remembers that so the pose stage takes them all;
  *   pose    its session and a pose-only vg_topdown (crop batch, run, decode:
  *           the same code as the still-image tools), fed with the frame's
  *           person boxes and the RGB picture; copies the poses into the frame
@@ -51,6 +53,7 @@ typedef struct work_item {
     vg_image             img; /* view of rgb */
     void                *det_in;
     vg_letterbox         lb;
+    bool                 given_persons; /* persons came from params.person_boxes */
 } work_item;
 
 typedef struct stage_state {
@@ -449,6 +452,33 @@ static void det_fini(void *ctx) {
     a->det.session = NULL;
 }
 
+/* The detect stage's results when params.person_boxes gave the persons: the
+ * given boxes first (class 0), then the detector's other classes. */
+static vg_status det_given_persons(vg_analytics *a, work_item *it, vg_frame *f,
+                                   const vg_detection *given, int32_t n_given, int32_t n_det) {
+    int32_t others = 0;
+    for (int32_t i = 0; i < n_det; i++)
+        others += a->dets[i].class_id != 0;
+    vg_status st = vg_frame_reserve_detections(f, n_given + others);
+    if (st != VG_OK)
+        return serr(&a->det, st, "frame %lld: out of memory for %d detections", (long long)f->index,
+                    n_given + others);
+    for (int32_t i = 0; i < n_given; i++) {
+        f->detections[i]          = given[i];
+        f->detections[i].class_id = 0;
+    }
+    int32_t m = n_given;
+    for (int32_t i = 0; i < n_det; i++)
+        if (a->dets[i].class_id != 0)
+            f->detections[m++] = a->dets[i];
+    f->n_detections = m;
+    f->n_persons = a->p.max_persons > 0 && n_given > a->p.max_persons ? a->p.max_persons : n_given;
+    it->given_persons = true;
+    if (!a->has_pose)
+        vg_frame_set_aux(f, VG_ANALYTICS_AUX_SLOT, NULL, NULL);
+    return VG_OK;
+}
+
 static vg_status det_fn(void *ctx, vg_frame *f) {
     vg_analytics *a  = ctx;
     work_item    *it = f->aux[VG_ANALYTICS_AUX_SLOT];
@@ -486,6 +516,18 @@ static vg_status det_fn(void *ctx, vg_frame *f) {
         return serr(&a->det, st, "frame %lld: decoding detector outputs: %s", (long long)f->index,
                     vg_decoder_errmsg(a->ddec));
     vg_frame_clear_results(f);
+    it->given_persons = false;
+    if (a->p.person_boxes) {
+        const vg_detection *given   = NULL;
+        int32_t             n_given = a->p.person_boxes(a->p.person_boxes_user, f, &given);
+        if ((n_given > 0 && !given) || n_given > 100000 || n_given < -1)
+            return serr(&a->det, VG_E_INVALID_ARG,
+                        "frame %lld: person_boxes returned %d boxes%s; give -1, or 0..100000 "
+                        "boxes and their array",
+                        (long long)f->index, n_given, n_given > 0 && !given ? " but no array" : "");
+        if (n_given >= 0)
+            return det_given_persons(a, it, f, given, n_given, n);
+    }
     if ((st = vg_frame_reserve_detections(f, n)) != VG_OK)
         return serr(&a->det, st, "frame %lld: out of memory for %d detections", (long long)f->index,
                     n);
@@ -542,10 +584,11 @@ static vg_status pose_fn(void *ctx, vg_frame *f) {
         a->cap_persons = cap;
     }
     /* Detections are sorted by score: the first n_persons persons above the
-     * threshold are the ones that get a pose. */
+     * threshold are the ones that get a pose. Given persons come first and
+     * all get one. */
     for (int32_t i = 0; i < f->n_detections && n < f->n_persons; i++) {
         const vg_detection *d = &f->detections[i];
-        if (d->class_id == 0 && d->score >= a->person_thr)
+        if (d->class_id == 0 && (it->given_persons || d->score >= a->person_thr))
             a->persons[n++] = *d;
     }
     f->n_poses = 0;
