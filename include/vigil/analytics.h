@@ -67,6 +67,9 @@ typedef struct vg_analytics_params {
     const char        *pose_backend;
     const char        *pose_device;
     int                pose_threads;
+    /* Precision per model: "fp32" or "fp16" (GPU devices only); NULL: fp32.
+     * Borrowed: must outlive the object. */
+    const char *det_precision, *pose_precision;
     /* Detector score threshold; < 0: the manifest's. */
     float score_threshold;
     /* Persons (class 0) at or above this get a pose; < 0: score threshold. */

@@ -6,8 +6,8 @@
  * - vg_model: an imported, optimised graph. Immutable after vg_model_load();
  *   any number of sessions on any threads may use one model at the same time
  *   (all vg_model_* query functions are MT safe).
- * - vg_session: the model compiled for one device ("cpu:0-1") and one
- *   backend ("ref", "cpu"); it keeps one execution plan (memory arena,
+ * - vg_session: the model compiled for one device ("cpu:0-1", "cuda:0") and
+ *   one backend ("ref", "cpu", "cuda"); it keeps one execution plan (memory arena,
  *   backend state) per input shape it has seen, so changing the batch size
  *   back and forth does not re-plan. A session is NOT thread-safe: use it
  *   from one thread at a time. Sessions of one model may run concurrently.
@@ -125,12 +125,21 @@ int vg_model_op_counts(const vg_model *m, const char **names, int *counts, int c
 /* ---- session -------------------------------------------------------------- */
 
 typedef struct vg_session_params {
-    const char
-        *backend; /* "ref" (naive oracle) or "cpu" (oneDNN); NULL = "cpu" if built, else "ref" */
-    const char
-        *device;  /* "cpu", "cpu:0", "cpu:0-1", "cpu:0,2"; NULL = "cpu" (all available cores) */
-    int  threads; /* 0 = one per core of the device */
+    /* "ref" (naive oracle), "cpu" (oneDNN) or "cuda" (cuDNN/cuBLAS); NULL =
+     * "cuda" for a cuda device, else "cpu" if built, else "ref". A backend
+     * must match the device kind: cuda with cuda:N, ref/cpu with cpu cores. */
+    const char *backend;
+    /* "cpu", "cpu:0", "cpu:0-1", "cpu:0,2" (CPU cores) or "cuda", "cuda:N"
+     * (one NVIDIA GPU, in builds with the cuda backend); NULL = "cpu" (all
+     * available cores). */
+    const char *device;
+    /* CPU devices: 0 = one thread per core. GPU devices: host threads that
+     * drive the GPU and run the CPU fallback nodes; 0 = 1. */
+    int  threads;
     bool profile; /* keep per-node times (vg_session_profile) */
+    /* "fp32" or "fp16" (fp16 storage, tensor-core math; GPU devices only);
+     * NULL = "fp32". */
+    const char *precision;
 } vg_session_params;
 
 vg_session_params vg_session_params_default(void);
@@ -140,9 +149,14 @@ vg_session_params vg_session_params_default(void);
  * reference to m: m must outlive it. No plan is built until the first run
  * (or vg_session_prepare). MT safe with respect to m.
  * On failure *out is NULL and vg_model_errmsg() on this thread says why.
- * Returns VG_OK, VG_E_INVALID_ARG (bad device string, unknown backend),
- * VG_E_UNSUPPORTED (backend not built in), VG_E_DEVICE (cores not available),
- * VG_E_NOMEM.
+ * A session on a cuda device runs each node on the GPU where the cuda
+ * backend supports it, else on the cpu backend (when built), else on ref,
+ * with the copies between them inserted by the engine.
+ * Returns VG_OK, VG_E_INVALID_ARG (bad device string, unknown backend or
+ * precision, backend that does not match the device kind, fp16 on a CPU
+ * device), VG_E_UNSUPPORTED (backend or cuda device not built in),
+ * VG_E_DEVICE (cores or GPU not available), VG_E_BACKEND (the GPU runtime
+ * failed), VG_E_NOMEM.
  */
 vg_status vg_session_create(const vg_model *m, const vg_session_params *params, vg_session **out);
 
@@ -186,11 +200,11 @@ vg_status vg_session_get_output(vg_session *s, const char *name, vg_tensor *out)
 /* Same, by index in the model's output list (0 .. vg_model_output_count-1). */
 vg_status vg_session_get_output_at(vg_session *s, int i, vg_tensor *out);
 
-/* The backend name the session prefers ("ref", "cpu"). Static string. */
 /* Bytes of the activation arena of the plan that ran last (0 before any run).
  * Backends may hold further buffers of their own (blocked layouts, packed weights). */
 size_t vg_session_arena_bytes(const vg_session *s);
 
+/* The backend name the session prefers ("ref", "cpu", "cuda"). Static string. */
 const char *vg_session_backend(const vg_session *s);
 
 /*

@@ -33,6 +33,7 @@ typedef struct bench_opts {
     const char *model;
     const char *backend;
     const char *device;
+    const char *precision;
     int         threads;
     int         runs, warmup;
     bool        profile, json;
@@ -47,8 +48,9 @@ typedef struct bench_opts {
 static void usage(FILE *f) {
     fprintf(f, "usage: vigil bench model PATH [options]\n"
                "       vigil bench pipeline [options]   (the pipeline sweep; see its --help)\n"
-               "  --backend ref|cpu     backend (default: cpu if built)\n"
-               "  --device cpu:0-1      cores to run on (default: all)\n"
+               "  --backend ref|cpu|cuda  backend (default: cuda for a cuda device, else cpu)\n"
+               "  --device cpu:0-1      cores to run on (default: all), or a GPU (cuda:0)\n"
+               "  --precision fp32|fp16 arithmetic (fp16: GPU devices only; default fp32)\n"
                "  --threads N           threads (default: one per core of the device)\n"
                "  --runs N              timed runs (default 20)\n"
                "  --warmup N            untimed runs first (default 3)\n"
@@ -131,6 +133,8 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
             o->backend = val;
         } else if (!strcmp(a, "--device")) {
             o->device = val;
+        } else if (!strcmp(a, "--precision")) {
+            o->precision = val;
         } else if (!strcmp(a, "--threads")) {
             if (!parse_int(val, 0, &o->threads))
                 goto bad;
@@ -317,6 +321,7 @@ int cmd_bench(int argc, char **argv) {
     sp.device                 = o.device;
     sp.threads                = o.threads;
     sp.profile                = o.profile;
+    sp.precision              = o.precision;
     st                        = vg_session_create(m, &sp, &s);
     if (st != VG_OK) {
         fprintf(stderr, "vigil bench: %s\n", vg_model_errmsg(m));
@@ -404,6 +409,7 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(j, "backend", json_string(backend));
         json_object_set_new(j, "device", json_string(o.device ? o.device : "cpu"));
         json_object_set_new(j, "threads", json_integer(threads));
+        json_object_set_new(j, "precision", json_string(o.precision ? o.precision : "fp32"));
         json_object_set_new(j, "runs", json_integer(o.runs));
         json_object_set_new(j, "warmup", json_integer(o.warmup));
         json_object_set_new(j, "median_ms", json_real(median));

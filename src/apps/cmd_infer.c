@@ -4,8 +4,8 @@
  * shared golden folders).
  *
  *   vigil infer --model PATH --input NAME=FILE.bin [--input ...] --out DIR
- *               [--shape NAME=1x160x256x3] [--backend ref|cpu] [--device cpu:0-1]
- *               [--threads N]
+ *               [--shape NAME=1x160x256x3] [--backend ref|cpu|cuda]
+ *               [--device cpu:0-1|cuda:0] [--threads N] [--precision fp32|fp16]
  *
  * Input files are raw little-endian tensors; dtype and shape come from the
  * model's signature (--shape fixes symbolic dimensions; with one symbolic
@@ -26,11 +26,14 @@
 
 static void infer_usage(FILE *f) {
     fprintf(f, "usage: vigil infer --model PATH --input NAME=FILE.bin [--input ...] --out DIR\n"
-               "                   [--shape NAME=1x160x256x3] [--backend ref|cpu]\n"
-               "                   [--device cpu:0-1] [--threads N]\n"
+               "                   [--shape NAME=1x160x256x3] [--backend ref|cpu|cuda]\n"
+               "                   [--device cpu:0-1|cuda:0] [--threads N]\n"
+               "                   [--precision fp32|fp16]\n"
                "Runs the model once. Inputs are raw little-endian tensors (dtype and shape from\n"
                "the model's signature). Writes DIR/output_<name>.bin per output and\n"
-               "DIR/outputs.json = [{\"name\",\"dtype\",\"shape\",\"file\"}].\n");
+               "DIR/outputs.json = [{\"name\",\"dtype\",\"shape\",\"file\"}].\n"
+               "A cuda device picks the cuda backend when --backend is not given; --precision\n"
+               "fp16 (GPU only) computes in half precision on tensor cores (default fp32).\n");
 }
 
 static void *read_all(const char *path, size_t *size) {
@@ -83,6 +86,7 @@ static void sanitize(const char *in, char *out, size_t cap) {
 
 int cmd_infer(int argc, char **argv) {
     const char *model_path = NULL, *out_dir = NULL, *backend = NULL, *device = NULL;
+    const char *precision = NULL;
     const char *in_spec[MAX_INPUTS], *shape_spec[MAX_INPUTS];
     int         n_in = 0, n_shape = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
@@ -107,6 +111,8 @@ int cmd_infer(int argc, char **argv) {
             device = val;
         else if (!strcmp(a, "--threads"))
             threads = atoi(val);
+        else if (!strcmp(a, "--precision"))
+            precision = val;
         else if (!strcmp(a, "--input") && n_in < MAX_INPUTS)
             in_spec[n_in++] = val;
         else if (!strcmp(a, "--shape") && n_shape < MAX_INPUTS)
@@ -134,6 +140,7 @@ int cmd_infer(int argc, char **argv) {
     sp.backend                         = backend;
     sp.device                          = device;
     sp.threads                         = threads;
+    sp.precision                       = precision;
     if (vg_session_create(m, &sp, &s)) {
         fprintf(stderr, "vigil infer: %s\n", vg_model_errmsg(m));
         goto done;

@@ -38,7 +38,7 @@
 #define MAX_CONFIG_STRINGS 64
 
 typedef struct run_opts {
-    const char *input, *detector, *pose, *det_device, *pose_device, *backend;
+    const char *input, *detector, *pose, *det_device, *pose_device, *backend, *precision;
     const char *output, *json, *stats, *snapshots, *screenshot;
     const char *live, *drop;
     bool        display, sequential, realtime, quiet;
@@ -69,11 +69,16 @@ static void run_usage(FILE *f) {
            "                       centernet; 'none': no analytics (video passes through)\n"
            "  --pose MODEL         top-down pose model; default movenet-thunder (else\n"
            "                       movenet-lightning); 'none': detection only\n"
-           "  --det-device DEV     cores for the detector: cpu:0, cpu:0-1, cpu (all cores);\n"
-           "                       cuda:N needs a build with CUDA\n"
-           "  --pose-device DEV    cores for the pose model (default: a third of the cores,\n"
-           "                       at least one, for the detector, the rest for the pose)\n"
-           "  --backend ref|cpu    inference backend (default: cpu when built)\n"
+           "  --det-device DEV     cores for the detector: cpu:0, cpu:0-1, cpu (all cores),\n"
+           "                       or a GPU: cuda:N (needs a build with CUDA)\n"
+           "  --pose-device DEV    cores or GPU for the pose model (default: a third of the\n"
+           "                       cores, at least one, for the detector, the rest for the\n"
+           "                       pose); e.g. --det-device cpu:0-1 --pose-device cuda:0;\n"
+           "                       both on cuda:0 share the GPU with a stream each\n"
+           "  --backend ref|cpu|cuda  inference backend for both models (default: per device,\n"
+           "                       cuda on a GPU, else cpu when built)\n"
+           "  --precision fp32|fp16  arithmetic of the models on GPU devices (default fp32);\n"
+           "                       models on CPU devices always run in fp32\n"
            "  --threads N          threads per model (default: one per core of its device)\n"
            "  --threshold T        detector score threshold (default: the model's)\n"
            "  --pose-batch N       most person crops per pose run (default 16; 1 = one by one;\n"
@@ -100,7 +105,8 @@ static void run_usage(FILE *f) {
            "                         [pose]     model device batch max-persons kp-threshold\n"
            "                         [sink]     output json display snapshots snapshot-every\n"
            "                                    stats\n"
-           "                         [pipeline] backend threads sequential queue quiet\n"
+           "                         [pipeline] backend precision threads sequential queue\n"
+           "                                    quiet\n"
            "Ctrl-C stops reading and finishes the frames in flight (outputs stay complete);\n"
            "a second Ctrl-C discards them. Exit status: 0 done, 1 failed, 2 usage error.\n");
 }
@@ -173,6 +179,7 @@ static const opt_def opt_defs[] = {
     {"--snapshot-every", "sink", "snapshot-every", OPT_INT, OFF(snapshot_every), 1, 1 << 30},
     {"--stats", "sink", "stats", OPT_STR, OFF(stats), 0, 0},
     {"--backend", "pipeline", "backend", OPT_STR, OFF(backend), 0, 0},
+    {"--precision", "pipeline", "precision", OPT_STR, OFF(precision), 0, 0},
     {"--threads", "pipeline", "threads", OPT_INT, OFF(threads), 0, 1024},
     {"--sequential", "pipeline", "sequential", OPT_FLAG, OFF(sequential), 0, 0},
     {"--queue", "pipeline", "queue", OPT_INT, OFF(queue), 1, 1024},
@@ -339,6 +346,10 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     }
     if (strcmp(o->drop, "oldest") && strcmp(o->drop, "newest")) {
         fprintf(stderr, "vigil run: --drop '%s': give oldest or newest\n", o->drop);
+        return 2;
+    }
+    if (o->precision && strcmp(o->precision, "fp32") && strcmp(o->precision, "fp16")) {
+        fprintf(stderr, "vigil run: --precision '%s': give fp32 or fp16\n", o->precision);
         return 2;
     }
     if (o->screenshot && !o->display) {
@@ -565,12 +576,14 @@ int cmd_run(int argc, char **argv) {
         ap.det_backend         = o.backend;
         ap.det_device          = det_dev;
         ap.det_threads         = o.threads;
+        ap.det_precision       = strncmp(det_dev, "cuda", 4) ? NULL : o.precision;
         if (use_pose) {
-            ap.pose_model    = pose.model;
-            ap.pose_manifest = &pose.manifest;
-            ap.pose_backend  = o.backend;
-            ap.pose_device   = pose_dev;
-            ap.pose_threads  = o.threads;
+            ap.pose_model     = pose.model;
+            ap.pose_manifest  = &pose.manifest;
+            ap.pose_backend   = o.backend;
+            ap.pose_device    = pose_dev;
+            ap.pose_threads   = o.threads;
+            ap.pose_precision = strncmp(pose_dev, "cuda", 4) ? NULL : o.precision;
         }
         ap.score_threshold = o.threshold;
         ap.pose_batch      = o.pose_batch;

@@ -1,7 +1,14 @@
 /*
  * backend.c - the backend registry and device strings.
+ *
+ * The registry lists the backends compiled into this build ("ref" always,
+ * "cpu" with oneDNN, "cuda" with the CUDA toolkit). Device strings name
+ * either a set of CPU cores ("cpu:0-1") or one GPU ("cuda:0"); a GPU device
+ * is driven by one host thread unless a thread count is given.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend_impl.h"
@@ -14,6 +21,9 @@ static const struct {
     {"ref", vgi_ref_backend_create},
 #ifdef VG_HAVE_CPU_DNNL
     {"cpu", vgi_cpu_dnnl_backend_create},
+#endif
+#ifdef VG_HAVE_CUDA
+    {"cuda", vgi_cuda_backend_create},
 #endif
 };
 
@@ -33,11 +43,44 @@ void vgi_backend_destroy(vgi_backend *b) {
     b->ctx   = NULL;
 }
 
+/* "cuda" or "cuda:N": one GPU, driven by `threads` host threads (default 1). */
+static vg_status parse_cuda(const char *text, int threads, vgi_device *out, vgi_err *err) {
+    long ordinal = 0;
+    if (text[4] == ':') {
+        const char *digits = text + 5;
+        char       *end    = NULL;
+        errno              = 0;
+        ordinal            = strtol(digits, &end, 10);
+        if (!*digits || *digits < '0' || *digits > '9' || *end || errno || ordinal > 255)
+            return vgi_err_set(err, VG_E_INVALID_ARG,
+                               "device '%s': malformed GPU index (expected cuda or cuda:N, "
+                               "e.g. cuda:0)",
+                               text);
+    } else if (text[4]) {
+        return vgi_err_set(err, VG_E_INVALID_ARG,
+                           "device '%s' is not supported; use cpu, cpu:N-M, cuda or cuda:N", text);
+    }
+    if (!vgi_backend_find("cuda"))
+        return vgi_err_set(err, VG_E_UNSUPPORTED,
+                           "device '%s' needs a build with the cuda backend (cmake "
+                           "-DVG_WITH_CUDA=ON on a machine with the CUDA toolkit)",
+                           text);
+    out->kind    = VGI_DEVICE_CUDA;
+    out->ordinal = (int)ordinal;
+    vg_cpuset_clear(&out->cpus);
+    out->n_threads = threads > 0 ? threads : 1;
+    return VG_OK;
+}
+
 vg_status vgi_device_parse(const char *text, int threads, vgi_device *out, vgi_err *err) {
     memset(out, 0, sizeof(*out));
     if (!text)
         text = "cpu";
     snprintf(out->name, sizeof(out->name), "%s", text);
+    out->kind      = VGI_DEVICE_CPU;
+    out->precision = VGI_PRECISION_FP32;
+    if (!strncmp(text, "cuda", 4))
+        return parse_cuda(text, threads, out, err);
     vg_cpuset avail;
     if (vg_cpuset_available(&avail))
         vg_cpuset_clear(&avail);
@@ -48,9 +91,11 @@ vg_status vgi_device_parse(const char *text, int threads, vgi_device *out, vgi_e
         return VG_OK;
     }
     if (strncmp(text, "cpu:", 4))
-        return vgi_err_set(err, VG_E_INVALID_ARG,
-                           "device '%s' is not supported; use cpu, cpu:N, cpu:N-M or cpu:N,M",
-                           text);
+        return vgi_err_set(
+            err, VG_E_INVALID_ARG,
+            "device '%s' is not supported; use cpu, cpu:N, cpu:N-M, cpu:N,M, cuda or "
+            "cuda:N",
+            text);
     if (vg_cpuset_parse(text + 4, &out->cpus))
         return vgi_err_set(err, VG_E_INVALID_ARG,
                            "device '%s': malformed core list (expected e.g. cpu:0-1)", text);

@@ -51,6 +51,17 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes,
                           vgi_plan **out, vgi_err *err);
 void      vgi_plan_destroy(vgi_plan *p);
 
+/*
+ * Same, with a fallback chain: each node goes to the first of pref -> fb ->
+ * ref whose supports_node() accepts it. `fb` may be NULL (cpu/ref sessions:
+ * identical to vgi_plan_create); GPU sessions pass the cpu backend. The host
+ * arena comes from pref's host_alloc when pref has one.
+ */
+vg_status vgi_plan_create_chain(const vgi_graph *g, const vg_shape *input_shapes,
+                                struct vgi_backend *pref, struct vgi_backend *fb,
+                                struct vgi_backend *ref, bool profile, vgi_plan **out,
+                                vgi_err *err);
+
 /* True when the plan was built for exactly these input shapes. */
 bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes);
 
@@ -64,6 +75,12 @@ const vg_tensor *vgi_plan_tensor(const vgi_plan *p, int v);
 /* Arena size in bytes; number of segments; nodes run on the preferred backend / on ref. */
 size_t vgi_plan_arena_bytes(const vgi_plan *p);
 void   vgi_plan_counts(const vgi_plan *p, int *n_segments, int *n_pref, int *n_ref);
+
+/* Nodes run on the fallback backend (0 without one). */
+int vgi_plan_fallback_count(const vgi_plan *p);
+
+/* Segment s: its backend's name and node count; 0 when s is out of range. */
+int vgi_plan_segment_info(const vgi_plan *p, int s, const char **backend, int *n_nodes);
 
 /* Per executed node of the last run (profile on): op, backend name, ns. */
 int vgi_plan_profile(const vgi_plan *p, int i, vgi_op *op, const char **backend, int64_t *ns);

@@ -35,7 +35,7 @@ struct vg_model {
 struct vg_session {
     const vg_model *m;
     vgi_device      dev;
-    vgi_backend     pref, ref;
+    vgi_backend     pref, fb, ref; /* preferred, fallback (cuda sessions: cpu), oracle */
     bool            profile;
     const void    **in_data;
     vg_shape       *in_shapes;
@@ -222,7 +222,8 @@ int vg_model_op_counts(const vg_model *m, const char **names, int *counts, int c
 /* ---- sessions -------------------------------------------------------------------- */
 
 vg_session_params vg_session_params_default(void) {
-    return (vg_session_params){.backend = NULL, .device = NULL, .threads = 0, .profile = false};
+    return (vg_session_params){
+        .backend = NULL, .device = NULL, .threads = 0, .profile = false, .precision = NULL};
 }
 
 static vg_status sess_err(vg_session *s, vg_status st, const char *fmt, ...)
@@ -242,10 +243,77 @@ void vg_session_destroy(vg_session *s) {
     for (int i = 0; i < s->n_plans; i++)
         vgi_plan_destroy(s->plans[i]);
     vgi_backend_destroy(&s->pref);
+    vgi_backend_destroy(&s->fb);
     vgi_backend_destroy(&s->ref);
     vg_free(s->in_data);
     vg_free(s->in_shapes);
     vg_free(s);
+}
+
+/*
+ * Checks the backend / device / precision combination and picks the backend
+ * when none is named: a cuda device selects "cuda", a cpu device "cpu" when
+ * built, else "ref". Messages go to tls_err.
+ */
+static vg_status pick_backend(const vg_session_params *p, vgi_device *dev, const char **be_name,
+                              vgi_backend_create_fn *create) {
+    vgi_err err;
+    err.msg[0]   = '\0';
+    vg_status st = vgi_device_parse(p->device, p->threads, dev, &err);
+    if (st) {
+        tls_set(&err, st);
+        return st;
+    }
+    const char *name = p->backend;
+    if (!name)
+        name = dev->kind == VGI_DEVICE_CUDA ? "cuda" : (vgi_backend_find("cpu") ? "cpu" : "ref");
+    *be_name = name;
+    *create  = vgi_backend_find(name);
+    if (!*create) {
+        bool known = !strcmp(name, "cpu") || !strcmp(name, "cuda");
+        if (known && !strcmp(name, "cuda"))
+            snprintf(tls_err, sizeof(tls_err),
+                     "backend 'cuda' is not built into this vigil (cmake -DVG_WITH_CUDA=ON on a "
+                     "machine with the CUDA toolkit)");
+        else
+            snprintf(tls_err, sizeof(tls_err),
+                     known ? "backend '%s' is not built into this vigil"
+                           : "unknown backend '%s' (use ref, cpu or cuda)",
+                     name);
+        return known ? VG_E_UNSUPPORTED : VG_E_INVALID_ARG;
+    }
+    bool gpu_be = !strcmp(name, "cuda");
+    if (gpu_be && dev->kind != VGI_DEVICE_CUDA) {
+        snprintf(tls_err, sizeof(tls_err),
+                 "backend 'cuda' needs a GPU device such as cuda:0, not '%s' (leave the backend "
+                 "unset to pick it from the device)",
+                 dev->name);
+        return VG_E_INVALID_ARG;
+    }
+    if (!gpu_be && dev->kind == VGI_DEVICE_CUDA) {
+        snprintf(tls_err, sizeof(tls_err),
+                 "backend '%s' runs on CPU cores, not on device '%s' (use backend cuda, or leave "
+                 "the backend unset to pick it from the device)",
+                 name, dev->name);
+        return VG_E_INVALID_ARG;
+    }
+    if (!p->precision || !strcmp(p->precision, "fp32")) {
+        dev->precision = VGI_PRECISION_FP32;
+    } else if (!strcmp(p->precision, "fp16")) {
+        if (dev->kind != VGI_DEVICE_CUDA) {
+            snprintf(tls_err, sizeof(tls_err),
+                     "precision fp16 needs a GPU device (e.g. cuda:0); the %s backend on '%s' "
+                     "computes in fp32 (use fp32)",
+                     name, dev->name);
+            return VG_E_INVALID_ARG;
+        }
+        dev->precision = VGI_PRECISION_FP16;
+    } else {
+        snprintf(tls_err, sizeof(tls_err), "unknown precision '%s' (use fp32 or fp16)",
+                 p->precision);
+        return VG_E_INVALID_ARG;
+    }
+    return VG_OK;
 }
 
 vg_status vg_session_create(const vg_model *m, const vg_session_params *params, vg_session **out) {
@@ -256,37 +324,41 @@ vg_status vg_session_create(const vg_model *m, const vg_session_params *params, 
         snprintf(tls_err, sizeof(tls_err), "vg_session_create: model or out is NULL");
         return VG_E_INVALID_ARG;
     }
-    *out                      = NULL;
-    vg_session_params p       = params ? *params : vg_session_params_default();
-    const char       *be_name = p.backend;
-    if (!be_name)
-        be_name = vgi_backend_find("cpu") ? "cpu" : "ref";
-    vgi_backend_create_fn create = vgi_backend_find(be_name);
-    if (!create) {
-        bool known = !strcmp(be_name, "cpu") || !strcmp(be_name, "cuda");
-        snprintf(tls_err, sizeof(tls_err),
-                 known ? "backend '%s' is not built into this vigil"
-                       : "unknown backend '%s' (use ref or cpu)",
-                 be_name);
-        return known ? VG_E_UNSUPPORTED : VG_E_INVALID_ARG;
-    }
+    *out                          = NULL;
+    vg_session_params     p       = params ? *params : vg_session_params_default();
+    const char           *be_name = NULL;
+    vgi_backend_create_fn create  = NULL;
+    vgi_device            dev;
+    vg_status             st = pick_backend(&p, &dev, &be_name, &create);
+    if (st)
+        return st;
     vg_session *s = vg_calloc(1, sizeof(vg_session));
     if (!s)
         return VG_E_NOMEM;
     s->m         = m;
+    s->dev       = dev;
     s->profile   = p.profile;
     s->in_data   = vg_calloc((size_t)(m->g->n_inputs ? m->g->n_inputs : 1), sizeof(void *));
     s->in_shapes = vg_calloc((size_t)(m->g->n_inputs ? m->g->n_inputs : 1), sizeof(vg_shape));
-    vg_status st = (!s->in_data || !s->in_shapes) ? VG_E_NOMEM : VG_OK;
+    st           = (!s->in_data || !s->in_shapes) ? VG_E_NOMEM : VG_OK;
+    /* The host-side backends of a GPU session (fallback cpu, oracle ref) run
+     * on the host threads of the device description. */
+    vgi_device host = s->dev;
+    host.kind       = VGI_DEVICE_CPU;
+    host.ordinal    = 0;
+    host.precision  = VGI_PRECISION_FP32;
     if (!st)
-        st = vgi_device_parse(p.device, p.threads, &s->dev, &err);
-    if (!st)
-        st = vgi_ref_backend_create(&s->dev, &s->ref, &err);
+        st = vgi_ref_backend_create(&host, &s->ref, &err);
     if (!st) {
         if (!strcmp(be_name, "ref"))
             s->pref = s->ref;
         else
             st = create(&s->dev, &s->pref, &err);
+    }
+    if (!st && s->dev.kind == VGI_DEVICE_CUDA) {
+        vgi_backend_create_fn cpu = vgi_backend_find("cpu");
+        if (cpu)
+            st = cpu(&host, &s->fb, &err);
     }
     if (st) {
         if (st == VG_E_NOMEM && !err.msg[0])
@@ -359,7 +431,8 @@ static vg_status get_plan(vg_session *s, vgi_plan **out) {
     vgi_err err;
     err.msg[0]   = '\0';
     vgi_plan *p  = NULL;
-    vg_status st = vgi_plan_create(g, s->in_shapes, &s->pref, &s->ref, s->profile, &p, &err);
+    vg_status st = vgi_plan_create_chain(g, s->in_shapes, &s->pref, s->fb.iface ? &s->fb : NULL,
+                                         &s->ref, s->profile, &p, &err);
     if (st)
         return sess_err(s, st, "%s", err.msg[0] ? err.msg : vg_status_str(st));
     if (s->n_plans == VG_SESSION_MAX_PLANS) {

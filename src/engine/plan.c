@@ -13,14 +13,19 @@
  *  2. Nodes that still need run-time data are executed, in graph order.
  *     View nodes (reshape, squeeze, unsqueeze, flatten, identity) are elided:
  *     their output aliases their input's buffer.
- *  3. Each remaining node goes to the preferred backend if supports_node()
- *     says yes, else to ref (node by node fallback). Consecutive nodes on the
- *     same backend form a segment.
+ *  3. Each remaining node goes to the first backend of the chain
+ *     preferred -> fallback -> ref whose supports_node() says yes (node by
+ *     node fallback; the fallback is the cpu backend in GPU sessions and
+ *     absent otherwise). Consecutive nodes on the same backend form a
+ *     segment, so a value that crosses backends is external (plain layout,
+ *     in the arena) and the backends' segment code does the copies.
  *  4. A value is `external` when it crosses a segment boundary, is a graph
  *     input/output, or is constant; it is then kept in plain layout.
  *  5. Memory: every run-time value (and graph input) gets a slot in one
- *     arena; slots are reused between values whose lifetimes (first
- *     definition .. last use, in execution steps) do not overlap; aliases
+ *     host arena (from the preferred backend's host_alloc when it has one,
+ *     e.g. page-locked memory for asynchronous GPU copies); slots are
+ *     reused between values whose lifetimes (first definition .. last use,
+ *     in execution steps) do not overlap; aliases
  *     share their root's slot, whose lifetime covers all of them. Placement
  *     is greedy by size (largest first, lowest non-conflicting offset).
  *  6. Each segment is handed to its backend's segment_prepare() with the
@@ -57,10 +62,11 @@ struct vgi_plan {
     int              n_segs;
     unsigned char   *arena;
     size_t           arena_bytes;
+    vgi_backend     *arena_be; /* backend whose host_alloc made the arena, or NULL */
     bool             profile;
     int64_t         *prof_ns; /* per exec entry */
     const char     **prof_be; /* per exec entry */
-    int              n_pref, n_ref;
+    int              n_pref, n_fb, n_ref;
     int              n_values; /* g->n_values at creation */
 };
 
@@ -104,7 +110,10 @@ void vgi_plan_destroy(vgi_plan *p) {
     vg_free(p->in_shapes);
     vg_free(p->prof_ns);
     vg_free(p->prof_be);
-    vg_aligned_free(p->arena);
+    if (p->arena_be)
+        p->arena_be->iface->host_free(p->arena_be->ctx, p->arena);
+    else
+        vg_aligned_free(p->arena);
     vg_free(p);
 }
 
@@ -116,7 +125,7 @@ bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes) {
 }
 
 static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of_node, int *alias,
-                             vgi_err *err) {
+                             vgi_backend *host_be, vgi_err *err) {
     const vgi_graph *g  = p->g;
     int              nv = g->n_values;
     /* Arena values: graph inputs and outputs of executed or elided nodes. */
@@ -206,7 +215,14 @@ static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of
     }
     p->arena_bytes = total;
     vg_status st   = VG_OK;
-    if (total) {
+    if (total && host_be) {
+        p->arena = host_be->iface->host_alloc(host_be->ctx, total);
+        if (p->arena)
+            p->arena_be = host_be;
+        else
+            st = vgi_err_set(err, VG_E_NOMEM, "%s: cannot allocate a %zu-byte host arena",
+                             host_be->iface->name, total);
+    } else if (total) {
         p->arena = vg_aligned_alloc(ARENA_ALIGN, total);
         if (!p->arena)
             st = vgi_err_set(err, VG_E_NOMEM, "cannot allocate a %zu-byte activation arena", total);
@@ -228,6 +244,12 @@ static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of
 
 vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_backend *pref,
                           vgi_backend *ref, bool profile, vgi_plan **out, vgi_err *err) {
+    return vgi_plan_create_chain(g, input_shapes, pref, NULL, ref, profile, out, err);
+}
+
+vg_status vgi_plan_create_chain(const vgi_graph *g, const vg_shape *input_shapes, vgi_backend *pref,
+                                vgi_backend *fb, vgi_backend *ref, bool profile, vgi_plan **out,
+                                vgi_err *err) {
     *out        = NULL;
     vgi_plan *p = vg_calloc(1, sizeof(vgi_plan));
     if (!p)
@@ -287,21 +309,32 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_
     /* An elided view's step: its input must live until the alias's last use,
      * which alias merging takes care of; give it the step of the consumer side. */
 
-    /* Pass 3: backend assignment and segments. */
-    int n_segs = 0;
+    /* Pass 3: backend assignment (chain pref -> fb -> ref) and segments. */
+    if (fb == pref || fb == ref)
+        fb = NULL;
+    vgi_backend *chain[3] = {pref, fb, ref};
+    int          n_segs   = 0;
     for (int e = 0; e < p->n_exec; e++) {
-        int  i   = p->exec[e];
-        bool use = pref != ref && pref->iface->supports_node(pref->ctx, g, i, p->tensors);
-        if (!use && !ref->iface->supports_node(ref->ctx, g, i, p->tensors)) {
+        int i = p->exec[e], b;
+        for (b = 0; b < 3; b++) {
+            vgi_backend *be = chain[b];
+            if (!be || (b == 0 && pref == ref))
+                continue;
+            if (be->iface->supports_node(be->ctx, g, i, p->tensors))
+                break;
+        }
+        if (b == 3) {
             st = vgi_err_set(err, VG_E_UNSUPPORTED,
                              "%s: node '%s' (%s): no backend can run it (no reference kernel)",
                              g->source ? g->source : "graph", g->nodes[i].name,
                              vgi_op_name(g->nodes[i].op));
             goto fail;
         }
-        be_of[i] = use ? 0 : 1;
-        if (use)
+        be_of[i] = b;
+        if (b == 0)
             p->n_pref++;
+        else if (b == 1)
+            p->n_fb++;
         else
             p->n_ref++;
         if (e == 0 || be_of[p->exec[e - 1]] != be_of[i])
@@ -328,7 +361,7 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_
             goto fail;
         }
         memcpy(nodes, p->exec + e, (size_t)cnt * sizeof(int));
-        ps->be           = be_of[p->exec[e]] == 0 ? pref : ref;
+        ps->be           = chain[be_of[p->exec[e]]];
         ps->seg.g        = g;
         ps->seg.nodes    = nodes;
         ps->seg.n_nodes  = cnt;
@@ -362,7 +395,8 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_
     }
 
     /* Pass 5: memory. */
-    st = plan_memory(p, is_run, step, alias, err);
+    st = plan_memory(p, is_run, step, alias,
+                     pref->iface->host_alloc && pref->iface->host_free ? pref : NULL, err);
     if (st)
         goto fail;
 
@@ -457,6 +491,18 @@ void vgi_plan_counts(const vgi_plan *p, int *n_segments, int *n_pref, int *n_ref
     *n_segments = p->n_segs;
     *n_pref     = p->n_pref;
     *n_ref      = p->n_ref;
+}
+
+int vgi_plan_fallback_count(const vgi_plan *p) {
+    return p->n_fb;
+}
+
+int vgi_plan_segment_info(const vgi_plan *p, int s, const char **backend, int *n_nodes) {
+    if (s < 0 || s >= p->n_segs)
+        return 0;
+    *backend = p->segs[s].be->iface->name;
+    *n_nodes = p->segs[s].seg.n_nodes;
+    return 1;
 }
 
 int vgi_plan_profile(const vgi_plan *p, int i, vgi_op *op, const char **backend, int64_t *ns) {

@@ -169,6 +169,7 @@ static vg_session_params session_params(const vg_analytics *a, bool pose) {
     sp.backend           = pose ? a->p.pose_backend : a->p.det_backend;
     sp.device            = pose ? a->p.pose_device : a->p.det_device;
     sp.threads           = pose ? a->p.pose_threads : a->p.det_threads;
+    sp.precision         = pose ? a->p.pose_precision : a->p.det_precision;
     if (is_cuda(sp.device) && !sp.backend)
         sp.backend = "cuda";
     return sp;
@@ -185,6 +186,9 @@ static vg_status open_session(const vg_analytics *a, bool pose, vg_session **out
     if (st == VG_OK)
         return VG_OK;
     const char *why = vg_model_errmsg(m);
+    if (is_cuda(dev) && st == VG_E_INVALID_ARG) /* backend/precision mismatch: engine's words */
+        return vgi_errf(err, n, st, "%s '%s' on device '%s': %s", what,
+                        pose ? a->pman.name : a->dman.name, dev, why);
     if (is_cuda(dev))
         return vgi_errf(
             err, n, st == VG_E_INVALID_ARG ? VG_E_UNSUPPORTED : st,

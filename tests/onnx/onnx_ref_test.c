@@ -7,6 +7,16 @@
  * |d| <= 1e-3 * (1 + |ref|); YOLO objectness/class columns and HRNet
  * heatmaps |d| <= 1e-3. Dynamic batch: batch N must equal N runs of batch 1
  * within the same 1e-3.
+ *
+ * `--device D --precision fp32|fp16` run it on a GPU (tests/gpu builds it
+ * with VG_TEST_GPU: exit 77 without a GPU). fp16: each difference is first
+ * reduced by 3% of the range (max - min) of the reference values it is
+ * compared with (the same column group), then held to the fp32 tolerance.
+ * The golden test (tests/golden/golden_test.c) explains the 2% it uses for
+ * the TF.js models; these deeper networks get 3% because the backend's host
+ * emulation (tests/gpu/cuda_emu_model_test.c), which rounds every stored
+ * activation and weight to f16 as the GPU does, measured 2.3% of the range
+ * at most on HRNet-mini's heatmaps (mean 0.3%).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +26,14 @@
 #include "vigil/clock.h"
 #include "vigil/model.h"
 
-static const char *backend = "ref";
+static const char *backend    = "ref";
+static const char *device     = NULL;
+static const char *precision  = NULL;
+static double      slack_frac = 0.0; /* 0.03 for fp16 */
+
+#ifdef VG_TEST_GPU
+#include "gpu_util.h"
+#endif
 
 static float *read_floats(const char *sub, size_t want) {
     const char *path = vg_test_require_shared(sub);
@@ -39,6 +56,8 @@ static vg_model *load(const char *sub) {
 static vg_session *session(const vg_model *m) {
     vg_session_params sp = vg_session_params_default();
     sp.backend           = backend;
+    sp.device            = device;
+    sp.precision         = precision;
     vg_session *s;
     vg_status   st = vg_session_create(m, &sp, &s);
     if (st == VG_E_UNSUPPORTED)
@@ -62,13 +81,27 @@ static vg_tensor run(vg_session *s, const char *in_name, float *x, const int64_t
     return out;
 }
 
-/* max |got - ref| / (rel ? 1 + |ref| : 1) over n values. */
+/* max |got - ref| / (rel ? 1 + |ref| : 1) over n values; with fp16, |got - ref|
+ * is first reduced by slack_frac times the range of the compared reference values. */
 static double max_err(const float *got, const float *ref, size_t n, size_t stride, size_t c0,
                       size_t c1, bool rel) {
-    double worst = 0;
+    double worst = 0, slack = 0;
+    if (slack_frac > 0) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i += stride)
+            for (size_t c = c0; c < c1; c++) {
+                lo = ref[i + c] < lo ? ref[i + c] : lo;
+                hi = ref[i + c] > hi ? ref[i + c] : hi;
+            }
+        slack = hi > lo ? slack_frac * (hi - lo) : 0;
+    }
     for (size_t i = 0; i < n; i += stride) {
         for (size_t c = c0; c < c1; c++) {
             double d = fabs((double)got[i + c] - ref[i + c]);
+            if (d <= slack) /* NaN stays NaN */
+                d = 0;
+            else if (d > slack)
+                d -= slack;
             if (rel)
                 d /= 1 + fabs(ref[i + c]);
             if (!(d <= worst))
@@ -193,10 +226,21 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            device = argv[++i];
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
+            precision = argv[++i];
         else
             argv[k++] = argv[i];
     }
     argv[k] = NULL;
-    printf("backend: %s\n", backend);
+    if (precision && !strcmp(precision, "fp16"))
+        slack_frac = 0.03;
+    printf("backend: %s%s%s%s%s\n", backend, device ? " on " : "", device ? device : "",
+           precision ? ", " : "", precision ? precision : "");
+#ifdef VG_TEST_GPU
+    if (!vg_test_gpu_present())
+        return 77;
+#endif
     return vg_test_main(k, argv, cases);
 }
