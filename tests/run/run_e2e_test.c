@@ -279,17 +279,5 @@ static const vg_test_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-    if (argc > 1) {
-        ru_vigil = argv[1];
-        argv[1]  = argv[0];
-        argc--;
-        argv++;
-    }
-    g_tmp = mu_tmpdir();
-    if (!g_tmp)
-        return 1;
-    int rc = vg_test_main(argc, argv, cases);
-    mu_rmtree(g_tmp);
-    free(g_tmp);
-    return rc;
+    return ru_main(argc, argv, cases, &g_tmp);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "../io/media_util.h"
 #include "test.h"
 
 const char *ru_vigil = "vigil";
@@ -147,4 +148,21 @@ int ru_read_jsonl(const char *path, ru_frame *frames, int cap, char *why, size_t
     free(line);
     fclose(f);
     return rc ? -1 : (n < cap ? n : cap);
+}
+
+int ru_main(int argc, char **argv, const vg_test_case *cases, char **tmp) {
+    if (argc > 1) {
+        ru_vigil = argv[1];
+        argv[1]  = argv[0];
+        argc--;
+        argv++;
+    }
+    *tmp = mu_tmpdir();
+    if (!*tmp)
+        return 1;
+    int rc = vg_test_main(argc, argv, cases);
+    mu_rmtree(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+    return rc;
 }

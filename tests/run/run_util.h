@@ -9,10 +9,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "test.h"
+
 /* The vigil executable (argv[1] of the test). */
 extern const char *ru_vigil;
 /* stderr of the last ru_vigil_run(). */
 extern char ru_err[16384];
+
+/* main() of a CLI test: argv[1] is the vigil executable (taken out of argv
+ * before the cases see it); *tmp is a fresh temporary folder while the cases
+ * run, removed afterwards. Returns vg_test_main()'s exit code (1 if no
+ * temporary folder could be made). */
+int ru_main(int argc, char **argv, const vg_test_case *cases, char **tmp);
 
 /* Runs `vigil ARGS` (a shell fragment) with stdout to /dev/null and stderr
  * into ru_err. Returns the exit code (-1 if it did not exit normally). */
