@@ -503,6 +503,13 @@ vg_status vgi_slice_resolve(const vgi_node *n, const vg_tensor *vals, int64_t st
 /* Normalises a possibly negative axis for rank r; -1 when out of range. */
 int vgi_axis_norm(int64_t axis, int rank);
 
+/* Resize semantics shared by every backend. The input coordinate that output index o
+ * maps to along an axis of `in` -> `out` elements, for coordinate mode m and scale =
+ * in / out as the node defines it (ONNX: 1 / its scales when given, else the size ratio). */
+double vgi_resize_src(vgi_resize_coord m, int64_t o, int64_t in, int64_t out, double scale);
+/* The input index a nearest-mode resize reads for coordinate x, clamped to [0, in). */
+int64_t vgi_resize_nearest(vgi_nearest_mode m, double x, int64_t in);
+
 /* Reads element i of an integer (I32/I64/U8/BOOL...) or float tensor as int64/double. */
 int64_t vgi_tensor_get_i64(const vg_tensor *t, int64_t i);
 double  vgi_tensor_get_f64(const vg_tensor *t, int64_t i);

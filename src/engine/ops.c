@@ -41,6 +41,42 @@ static const char *shp(const vg_shape *s, char *buf) {
     return vg_shape_format(s, buf, 128);
 }
 
+double vgi_resize_src(vgi_resize_coord m, int64_t o, int64_t in, int64_t out, double scale) {
+    switch (m) {
+    case VGI_COORD_HALF_PIXEL:
+        return ((double)o + 0.5) * scale - 0.5;
+    case VGI_COORD_PYTORCH_HALF_PIXEL:
+        return out > 1 ? ((double)o + 0.5) * scale - 0.5 : 0.0;
+    case VGI_COORD_ALIGN_CORNERS:
+        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    case VGI_COORD_ASYMMETRIC:
+        return (double)o * scale;
+    case VGI_COORD_TF_HALF_PIXEL_NEAREST:
+        return ((double)o + 0.5) * scale;
+    }
+    return 0.0;
+}
+
+int64_t vgi_resize_nearest(vgi_nearest_mode m, double x, int64_t in) {
+    double r;
+    switch (m) {
+    case VGI_NEAREST_FLOOR:
+        r = floor(x);
+        break;
+    case VGI_NEAREST_CEIL:
+        r = ceil(x);
+        break;
+    case VGI_NEAREST_ROUND_PREFER_CEIL:
+        r = floor(x + 0.5);
+        break;
+    default:
+        r = ceil(x - 0.5);
+        break; /* round half down */
+    }
+    int64_t i = (int64_t)r;
+    return i < 0 ? 0 : (i >= in ? in - 1 : i);
+}
+
 int vgi_axis_norm(int64_t axis, int rank) {
     if (axis < 0)
         axis += rank;

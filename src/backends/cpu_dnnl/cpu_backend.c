@@ -1930,22 +1930,6 @@ static vg_status prep_cbinary(builder *b) {
 }
 
 /* Input coordinate of output index o (scale = in / out), as the ref kernel defines it. */
-static double resize_src(vgi_resize_coord m, int64_t o, int64_t in, int64_t out) {
-    double scale = (double)in / (double)out;
-    switch (m) {
-    case VGI_COORD_HALF_PIXEL:
-        return ((double)o + 0.5) * scale - 0.5;
-    case VGI_COORD_PYTORCH_HALF_PIXEL:
-        return out > 1 ? ((double)o + 0.5) * scale - 0.5 : 0.0;
-    case VGI_COORD_ALIGN_CORNERS:
-        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
-    case VGI_COORD_ASYMMETRIC:
-        return (double)o * scale;
-    case VGI_COORD_TF_HALF_PIXEL_NEAREST:
-        return ((double)o + 0.5) * scale;
-    }
-    return 0.0;
-}
 
 /* Lower/upper index and upper weight for each of `out` positions (tables in owned memory). */
 static vg_status resize_table(builder *b, vgi_resize_coord m, int64_t in, int64_t out,
@@ -1956,7 +1940,7 @@ static vg_status resize_table(builder *b, vgi_resize_coord m, int64_t in, int64_
     if (!l || !h || !wt)
         return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
     for (int64_t o = 0; o < out; o++) {
-        double  f  = resize_src(m, o, in, out);
+        double  f  = vgi_resize_src(m, o, in, out, (double)in / (double)out);
         int64_t i0 = (int64_t)floor(f), i1 = (int64_t)ceil(f);
         i0   = i0 < 0 ? 0 : i0 > in - 1 ? in - 1 : i0;
         i1   = i1 < 0 ? 0 : i1 > in - 1 ? in - 1 : i1;

@@ -218,46 +218,10 @@ bool vgi_cuda_deconv_ok(const vgi_conv_attr *a, int64_t in_h, int64_t in_w, int6
 
 /* ---- resize --------------------------------------------------------------------------------- */
 
-static double resize_coord(vgi_resize_coord m, int64_t o, int64_t in, int64_t out, double scale) {
-    switch (m) {
-    case VGI_COORD_HALF_PIXEL:
-        return ((double)o + 0.5) * scale - 0.5;
-    case VGI_COORD_PYTORCH_HALF_PIXEL:
-        return out > 1 ? ((double)o + 0.5) * scale - 0.5 : 0.0;
-    case VGI_COORD_ALIGN_CORNERS:
-        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
-    case VGI_COORD_ASYMMETRIC:
-        return (double)o * scale;
-    case VGI_COORD_TF_HALF_PIXEL_NEAREST:
-        return ((double)o + 0.5) * scale;
-    }
-    return 0.0;
-}
-
-static int64_t nearest_index(vgi_nearest_mode m, double x, int64_t in) {
-    double r;
-    switch (m) {
-    case VGI_NEAREST_FLOOR:
-        r = floor(x);
-        break;
-    case VGI_NEAREST_CEIL:
-        r = ceil(x);
-        break;
-    case VGI_NEAREST_ROUND_PREFER_CEIL:
-        r = floor(x + 0.5);
-        break;
-    default:
-        r = ceil(x - 0.5);
-        break;
-    }
-    int64_t i = (int64_t)r;
-    return i < 0 ? 0 : (i >= in ? in - 1 : i);
-}
-
 void vgi_cuda_resize_axis(vgi_resize_coord coord, vgi_nearest_mode nearest, int64_t in, int64_t out,
                           double scale, int32_t *idx, float *w) {
     for (int64_t o = 0; o < out; o++) {
-        double  f  = resize_coord(coord, o, in, out, scale);
+        double  f  = vgi_resize_src(coord, o, in, out, scale);
         int64_t i0 = (int64_t)floor(f), i1 = (int64_t)ceil(f);
         if (i0 < 0)
             i0 = 0;
@@ -269,7 +233,7 @@ void vgi_cuda_resize_axis(vgi_resize_coord coord, vgi_nearest_mode nearest, int6
             i1 = 0;
         idx[o * 3 + 0] = (int32_t)i0;
         idx[o * 3 + 1] = (int32_t)i1;
-        idx[o * 3 + 2] = (int32_t)nearest_index(nearest, f, in);
+        idx[o * 3 + 2] = (int32_t)vgi_resize_nearest(nearest, f, in);
         w[o]           = (float)(f - (double)i0);
     }
 }

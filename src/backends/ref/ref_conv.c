@@ -190,43 +190,6 @@ vg_status vgi_ref_pool(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vgi_
     return VG_OK;
 }
 
-/* Input coordinate of output index o (scale = in / out). */
-static double resize_coord(vgi_resize_coord m, int64_t o, int64_t in, int64_t out, double scale) {
-    switch (m) {
-    case VGI_COORD_HALF_PIXEL:
-        return ((double)o + 0.5) * scale - 0.5;
-    case VGI_COORD_PYTORCH_HALF_PIXEL:
-        return out > 1 ? ((double)o + 0.5) * scale - 0.5 : 0.0;
-    case VGI_COORD_ALIGN_CORNERS:
-        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
-    case VGI_COORD_ASYMMETRIC:
-        return (double)o * scale;
-    case VGI_COORD_TF_HALF_PIXEL_NEAREST:
-        return ((double)o + 0.5) * scale;
-    }
-    return 0.0;
-}
-
-static int64_t nearest_index(vgi_nearest_mode m, double x, int64_t in) {
-    double r;
-    switch (m) {
-    case VGI_NEAREST_FLOOR:
-        r = floor(x);
-        break;
-    case VGI_NEAREST_CEIL:
-        r = ceil(x);
-        break;
-    case VGI_NEAREST_ROUND_PREFER_CEIL:
-        r = floor(x + 0.5);
-        break;
-    default:
-        r = ceil(x - 0.5);
-        break; /* round half down */
-    }
-    int64_t i = (int64_t)r;
-    return i < 0 ? 0 : (i >= in ? in - 1 : i);
-}
-
 vg_status vgi_ref_resize(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vgi_err *err);
 vg_status vgi_ref_resize(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vgi_err *err) {
     (void)g;
@@ -241,7 +204,7 @@ vg_status vgi_ref_resize(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vg
     double sh = sized || a->scales[0] <= 0 ? (double)x.H / (double)y.H : 1.0 / a->scales[0];
     double sw = sized || a->scales[1] <= 0 ? (double)x.W / (double)y.W : 1.0 / a->scales[1];
     for (int64_t oh = 0; oh < y.H; oh++) {
-        double  fy = resize_coord(a->coord, oh, x.H, y.H, sh);
+        double  fy = vgi_resize_src(a->coord, oh, x.H, y.H, sh);
         int64_t y0, y1, yn;
         double  wy;
         y0 = (int64_t)floor(fy);
@@ -255,9 +218,9 @@ vg_status vgi_ref_resize(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vg
         if (y1 < 0)
             y1 = 0;
         wy = fy - (double)y0;
-        yn = nearest_index(a->nearest, fy, x.H);
+        yn = vgi_resize_nearest(a->nearest, fy, x.H);
         for (int64_t ow = 0; ow < y.W; ow++) {
-            double  fx = resize_coord(a->coord, ow, x.W, y.W, sw);
+            double  fx = vgi_resize_src(a->coord, ow, x.W, y.W, sw);
             int64_t x0 = (int64_t)floor(fx), x1 = (int64_t)ceil(fx);
             if (x0 < 0)
                 x0 = 0;
@@ -268,7 +231,7 @@ vg_status vgi_ref_resize(const vgi_graph *g, const vgi_node *n, vg_tensor *t, vg
             if (x1 < 0)
                 x1 = 0;
             double  wx = fx - (double)x0;
-            int64_t xn = nearest_index(a->nearest, fx, x.W);
+            int64_t xn = vgi_resize_nearest(a->nearest, fx, x.W);
             for (int64_t b = 0; b < y.N; b++)
                 for (int64_t c = 0; c < y.C; c++) {
                     const float *p   = xd + b * x.sn + c * x.sc;
