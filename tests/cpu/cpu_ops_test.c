@@ -19,154 +19,23 @@
 #include "backends/ref/ref_impl.h"
 #include "engine/ir.h"
 #include "test.h"
+#include "test_graph.h"
 #include "vigil/alloc.h"
 
 #define ATOL 1e-4
 #define RTOL 1e-4
 
-static unsigned g_seed = 1;
-
-static float frand(void) {
-    g_seed = g_seed * 1103515245u + 12345u;
-    return (float)((g_seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static vg_shape shp(int nd, const int64_t *d) {
-    vg_shape s;
-    memset(&s, 0, sizeof(s));
-    s.ndim = nd;
-    for (int i = 0; i < nd; i++)
-        s.dims[i] = d[i];
-    return s;
-}
-
-/* ---- a tiny graph builder + runner ---------------------------------------------------- */
-
-typedef struct tg {
-    vgi_graph *g;
-    int        n_out;
-} tg;
-
-static void tg_init(tg *t) {
-    memset(t, 0, sizeof(*t));
-    VG_CHECK_OK(vgi_graph_create(&t->g));
-}
-
-static int tg_input(tg *t, const char *name, int nd, const int64_t *d) {
-    vg_shape s = shp(nd, d);
-    int      id;
-    VG_CHECK_OK(vgi_graph_add_input(t->g, name, name, VG_DTYPE_F32, &s, &id));
-    return id;
-}
-
-static int tg_const(tg *t, const char *name, int nd, const int64_t *d, float scale) {
-    vg_shape s = shp(nd, d);
-    int64_t  n = vg_shape_numel(&s);
-    float   *p = vg_malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    VG_CHECK(p);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = frand() * scale;
-    int id;
-    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_F32, &s, p, &id));
-    return id;
-}
-
-/* A float scalar constant (shape []) holding exactly `value`. */
-static int tg_scalar(tg *t, const char *name, float value) {
-    vg_shape s;
-    memset(&s, 0, sizeof(s));
-    float *p = vg_malloc(sizeof(float));
-    VG_CHECK(p);
-    *p = value;
-    int id;
-    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_F32, &s, p, &id));
-    return id;
-}
-
-static int tg_const_i32(tg *t, const char *name, int nd, const int64_t *d, const int32_t *vals) {
-    vg_shape s = shp(nd, d);
-    int64_t  n = vg_shape_numel(&s);
-    int32_t *p = vg_malloc((size_t)n * sizeof(int32_t));
-    VG_CHECK(p);
-    memcpy(p, vals, (size_t)n * sizeof(int32_t));
-    int id;
-    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_I32, &s, p, &id));
-    return id;
-}
-
-static int tg_node(tg *t, vgi_op op, const char *name, const int *in, int n_in,
-                   const vgi_attrs *attr) {
-    int id;
-    VG_CHECK_OK(vgi_graph_add_node(t->g, op, name, in, n_in, 1, attr, &id));
-    return t->g->nodes[id].out[0];
-}
-
-static void tg_output(tg *t, int v) {
-    char name[32];
-    snprintf(name, sizeof(name), "out%d", t->n_out++);
-    VG_CHECK_OK(vgi_graph_add_output(t->g, name, v, VG_DTYPE_UNKNOWN, NULL));
-}
-
-static bool is_output(const vgi_graph *g, int v) {
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i].value == v)
-            return true;
-    return false;
-}
+/* ---- the runner --------------------------------------------------------------------- */
 
 /* Runs t's graph on ref and on cpu (device `dev`, threads) and compares every output. */
 static void tg_check(tg *t, const char *dev, int threads) {
-    vgi_graph *g  = t->g;
-    int        nv = g->n_values;
-    vg_tensor *tr = calloc((size_t)nv, sizeof(vg_tensor)),
-              *tc = calloc((size_t)nv, sizeof(vg_tensor));
-    bool  *ext    = calloc((size_t)nv, sizeof(bool));
-    void **bufs   = calloc((size_t)nv * 2, sizeof(void *));
-    VG_CHECK(tr && tc && ext && bufs);
-    vgi_err err;
+    vgi_graph *g = t->g;
+    tg_run     r;
+    tg_run_ref(t, &r);
+    vg_tensor *tr = r.ref, *tc = r.dut;
+    bool      *ext = r.external;
+    vgi_err    err;
     memset(&err, 0, sizeof(err));
-    /* inputs and constants */
-    for (int v = 0; v < nv; v++) {
-        vgi_value *val = &g->values[v];
-        if (val->flags & VGI_VALUE_CONST) {
-            tr[v]  = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, val->data);
-            ext[v] = true;
-        } else if (val->flags & VGI_VALUE_INPUT) {
-            tr[v]     = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, NULL);
-            int64_t n = vg_shape_numel(&tr[v].shape);
-            float  *p = malloc((size_t)n * sizeof(float));
-            VG_CHECK(p);
-            for (int64_t i = 0; i < n; i++)
-                p[i] = frand();
-            tr[v].data = bufs[2 * v] = p;
-            ext[v]                   = true;
-        }
-    }
-    /* shapes, then buffers (cpu buffers poisoned with NaN) */
-    for (int i = 0; i < g->n_nodes; i++) {
-        vgi_infer_ctx c  = {.g = g, .n = &g->nodes[i], .vals = tr};
-        vg_status     st = vgi_op_infer(&c, &err);
-        VG_CHECK_MSG(st == VG_OK, "infer: %s", err.msg);
-        for (int k = 0; k < g->nodes[i].n_out; k++) {
-            int    v     = g->nodes[i].out[k];
-            size_t bytes = vg_tensor_nbytes(&tr[v]);
-            tr[v].data = bufs[2 * v] = malloc(bytes);
-            bufs[2 * v + 1]          = malloc(bytes);
-            VG_CHECK(tr[v].data && bufs[2 * v + 1]);
-            for (size_t e = 0; e < bytes / 4; e++)
-                ((float *)bufs[2 * v + 1])[e] = NAN;
-            ext[v] = is_output(g, v);
-        }
-    }
-    memcpy(tc, tr, (size_t)nv * sizeof(vg_tensor));
-    for (int v = 0; v < nv; v++)
-        if (g->values[v].producer >= 0)
-            tc[v].data = bufs[2 * v + 1];
-    /* reference */
-    for (int i = 0; i < g->n_nodes; i++) {
-        vg_status st = vgi_ref_run_node(g, &g->nodes[i], tr, &err);
-        VG_CHECK_MSG(st == VG_OK, "ref: %s", err.msg);
-    }
     /* cpu: one segment of every node */
     vgi_device d;
     VG_CHECK_OK(vgi_device_parse(dev, threads, &d, &err));
@@ -206,41 +75,14 @@ static void tg_check(tg *t, const char *dev, int threads) {
     }
     be.iface->segment_release(be.ctx, state);
     vgi_backend_destroy(&be);
-    for (int v = 0; v < 2 * nv; v++)
-        free(bufs[v]);
-    free(nodes), free(bufs), free(ext), free(tc), free(tr);
-    vgi_graph_destroy(g);
-    t->g = NULL;
+    free(nodes);
+    tg_run_free(&r);
+    tg_free(t);
 }
 
-/* ---- attribute helpers ------------------------------------------------------------ */
-
-static vgi_attrs conv_attr(vgi_layout l, vgi_pad_mode pm, int64_t k, int64_t s, int64_t dil,
-                           int64_t groups, vgi_act_kind act, float a, float b) {
-    vgi_attrs at;
-    memset(&at, 0, sizeof(at));
-    at.conv.layout    = l;
-    at.conv.pad_mode  = pm;
-    at.conv.kernel[0] = at.conv.kernel[1] = k;
-    at.conv.strides[0] = at.conv.strides[1] = s;
-    at.conv.dilations[0] = at.conv.dilations[1] = dil;
-    at.conv.groups                              = groups;
-    at.conv.act.kind                            = act;
-    at.conv.act.a                               = a;
-    at.conv.act.b                               = b;
-    return at;
-}
-
-/* conv of x (channels c, layout l) to oc channels; weights scaled for ~unit outputs */
+/* conv of x (c channels) to oc channels with bias; weights scaled for ~unit outputs */
 static int add_conv(tg *t, const char *name, int x, int64_t c, int64_t oc, const vgi_attrs *at) {
-    char    wn[64], bn[64];
-    int64_t wd[4] = {oc, c / at->conv.groups, at->conv.kernel[0], at->conv.kernel[1]};
-    int64_t bd[1] = {oc};
-    snprintf(wn, sizeof(wn), "%s/w", name);
-    snprintf(bn, sizeof(bn), "%s/b", name);
-    float scale = 1.0f / sqrtf((float)(wd[1] * wd[2] * wd[3]));
-    int   in[3] = {x, tg_const(t, wn, 4, wd, scale), tg_const(t, bn, 1, bd, 0.5f)};
-    return tg_node(t, VGI_OP_CONV, name, in, 3, at);
+    return tg_add_conv(t, name, x, c, oc, at, true);
 }
 
 /* ---- cases ------------------------------------------------------------------------------ */
@@ -276,8 +118,8 @@ static void test_conv_single(void) {
         if (cs[i].l == VGI_LAYOUT_NCHW)
             d[1] = cs[i].c, d[2] = cs[i].h, d[3] = cs[i].w;
         int       x  = tg_input(&t, "x", 4, d);
-        vgi_attrs at = conv_attr(cs[i].l, cs[i].pm, cs[i].k, cs[i].s, cs[i].dil, cs[i].groups,
-                                 cs[i].act, cs[i].a, cs[i].b);
+        vgi_attrs at = tg_conv_attr(cs[i].l, cs[i].pm, cs[i].k, cs[i].s, cs[i].dil, cs[i].groups,
+                                    cs[i].act, cs[i].a, cs[i].b);
         if (cs[i].pm == VGI_PAD_EXPLICIT) {
             at.conv.pads[0] = 2, at.conv.pads[1] = 1, at.conv.pads[2] = 1, at.conv.pads[3] = 2;
         }
@@ -295,11 +137,11 @@ static void test_conv_chain(void) {
         int64_t   d[4] = {batch, 19, 13, 13};
         int       x    = tg_input(&t, "x", 4, d);
         vgi_attrs e =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_RELU6, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_RELU6, 0, 0);
         vgi_attrs dw =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 40, VGI_ACT_RELU6, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 40, VGI_ACT_RELU6, 0, 0);
         vgi_attrs pr =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         int       a      = add_conv(&t, "expand", x, 13, 40, &e);
         int       b      = add_conv(&t, "dw", a, 40, 40, &dw);
         int       c      = add_conv(&t, "project", b, 40, 13, &pr);
@@ -332,8 +174,8 @@ static void test_pad_fold(void) {
     pa.pad.mode     = VGI_PADFILL_CONSTANT;
     int       in[2] = {x, pv};
     int       p     = tg_node(&t, VGI_OP_PAD, "pad", in, 2, &pa);
-    vgi_attrs ca    = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 2, 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
-    int       c     = add_conv(&t, "conv", p, 13, 16, &ca);
+    vgi_attrs ca = tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 2, 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
+    int       c  = add_conv(&t, "conv", p, 13, 16, &ca);
     /* -inf pad before a VALID max pool (NanoDet) */
     int32_t pads2[8] = {0, 0, 0, 1, 0, 1, 0, 0};
     int     pv2      = tg_const_i32(&t, "pads2", 2, pd, pads2);
@@ -425,14 +267,15 @@ static void test_binary(void) {
     tg_init(&t);
     int64_t   d[4] = {1, 11, 9, 13};
     int       x    = tg_input(&t, "x", 4, d);
-    vgi_attrs ca   = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
-    int       c    = add_conv(&t, "conv", x, 13, 24, &ca);
-    int64_t   cd[1]  = {24};
-    int       in[2]  = {c, tg_const(&t, "scale", 1, cd, 1.0f)};
-    int       m      = tg_node(&t, VGI_OP_MUL, "mul", in, 2, NULL);
-    int       in1[1] = {m};
-    int       r      = tg_node(&t, VGI_OP_RELU, "relu", in1, 1, NULL);
-    int       in2[2] = {r, c};
+    vgi_attrs ca =
+        tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+    int     c      = add_conv(&t, "conv", x, 13, 24, &ca);
+    int64_t cd[1]  = {24};
+    int     in[2]  = {c, tg_const(&t, "scale", 1, cd, 1.0f)};
+    int     m      = tg_node(&t, VGI_OP_MUL, "mul", in, 2, NULL);
+    int     in1[1] = {m};
+    int     r      = tg_node(&t, VGI_OP_RELU, "relu", in1, 1, NULL);
+    int     in2[2] = {r, c};
     tg_output(&t, tg_node(&t, VGI_OP_SUB, "sub", in2, 2, NULL));
     tg_check(&t, "cpu", 2);
 }
@@ -493,8 +336,8 @@ static void test_concat_blocked(void) {
         int       batch = variant % 2 ? 2 : 1;
         bool      nhwc  = variant >= 2;
         tg        t;
-        vgi_attrs ca = conv_attr(nhwc ? VGI_LAYOUT_NHWC : VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3, 1,
-                                 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
+        vgi_attrs ca = tg_conv_attr(nhwc ? VGI_LAYOUT_NHWC : VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3,
+                                    1, 1, 1, VGI_ACT_LEAKY, 0.1f, 0);
         tg_init(&t);
         int64_t d[4] = {batch, 11, 9, 7};
         if (nhwc) {
@@ -541,9 +384,9 @@ static void test_transpose_chain(void) {
         int       in[2] = {x, tg_const_i32(&t, "pads", 2, pd, pads)};
         int       p     = tg_node(&t, VGI_OP_PAD, "pad", in, 2, &pa);
         int       tr    = add_transpose(&t, "t1", p, to_nhwc);
-        vgi_attrs ca    = conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
-        int       c     = add_conv(&t, "conv", tr, 13, 16, &ca);
-        int       back  = add_transpose(&t, "t2", c, to_nchw);
+        vgi_attrs ca = tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_VALID, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+        int       c  = add_conv(&t, "conv", tr, 13, 16, &ca);
+        int       back = add_transpose(&t, "t2", c, to_nchw);
         vgi_attrs la;
         memset(&la, 0, sizeof(la));
         la.unary.alpha = 0.1f;
@@ -596,7 +439,7 @@ static void test_small_ops(void) {
         int64_t   d[4] = {k < 2 ? 1 : 3, 11, 9, 13};
         int       x    = tg_input(&t, "x", 4, d);
         vgi_attrs ca =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         int       c = add_conv(&t, "conv", x, 13, 24, &ca);
         vgi_attrs ra;
         memset(&ra, 0, sizeof(ra));
@@ -644,7 +487,7 @@ static void test_scalar_fusion(void) {
         int64_t   d[4] = {1, k ? 1 : 5, k ? 1 : 7, 24};
         int       x    = tg_input(&t, "x", 4, d);
         vgi_attrs ca =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         int c      = add_conv(&t, "conv", x, 24, 24, &ca);
         int in[2]  = {c, tg_scalar(&t, "three", 3.0f)};
         int a      = tg_node(&t, VGI_OP_ADD, "add3", in, 2, NULL);
@@ -701,7 +544,7 @@ static void test_hardswish_fusion(void) {
         int64_t   d[4] = {batch, 9, 11, 16};
         int       x    = tg_input(&t, "x", 4, d);
         vgi_attrs ca =
-            conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         int c     = add_conv(&t, "conv", x, 16, 16, &ca);
         int i1[2] = {tg_scalar(&t, "sixth", 1.0f / 6.0f), c};
         int m     = tg_node(&t, VGI_OP_MUL, "mul", i1, 2, NULL);

@@ -28,6 +28,7 @@
 #include "backends/ref/ref_impl.h"
 #include "engine/ir.h"
 #include "test.h"
+#include "test_graph.h"
 
 static unsigned g_seed = 7;
 
@@ -42,15 +43,6 @@ static float frand(void) {
 
 static int irand(int lo, int hi) {
     return lo + (int)(urand() % (unsigned)(hi - lo + 1));
-}
-
-static vg_shape shp(int nd, const int64_t *d) {
-    vg_shape s;
-    memset(&s, 0, sizeof(s));
-    s.ndim = nd;
-    for (int i = 0; i < nd; i++)
-        s.dims[i] = d[i];
-    return s;
 }
 
 static void check_close(double got, double want, double atol, double rtol, const char *what,
@@ -122,7 +114,7 @@ static void test_bcast(void) {
             ad[d] = irand(0, 2) ? od[r - ra + d] : 1;
         for (int d = 0; d < rb; d++)
             bd[d] = irand(0, 2) ? od[r - rb + d] : 1;
-        vg_shape as = shp(ra, ad), bs = shp(rb, bd), os;
+        vg_shape as = tg_shape(ra, ad), bs = tg_shape(rb, bd), os;
         VG_CHECK_OK(vgi_broadcast_shape(&as, &bs, &os));
         vgi_cu_nd nd;
         vgi_cuda_bcast_nd(&os, &as, &bs, 2, &nd);
@@ -146,7 +138,7 @@ static void test_bcast(void) {
     for (int trial = 0; trial < 50; trial++) {
         int64_t   N = irand(1, 3), C = irand(1, 9), H = irand(1, 6), W = irand(1, 6);
         int64_t   dims[4] = {N, C, H, W}, chd[4] = {1, C, 1, 1};
-        vg_shape  os = shp(4, dims), cs = shp(4, chd);
+        vg_shape  os = tg_shape(4, dims), cs = tg_shape(4, chd);
         int64_t   ost[4] = {H * W * C, 1, W * C, C}, pst[4] = {C * H * W, H * W, W, 1};
         int64_t   cst[4] = {C, 1, 1, 1};
         vgi_cu_nd nd;
@@ -172,7 +164,7 @@ static void test_bcast(void) {
     }
     /* same shapes collapse to one dim; a per-channel operand to three or fewer */
     int64_t   d4[4] = {2, 3, 5, 7}, c4[4] = {1, 3, 1, 1};
-    vg_shape  s4 = shp(4, d4), sc = shp(4, c4);
+    vg_shape  s4 = tg_shape(4, d4), sc = tg_shape(4, c4);
     vgi_cu_nd nd;
     vgi_cuda_bcast_nd(&s4, &s4, &s4, 2, &nd);
     VG_CHECK_INT_EQ(nd.nd, 1);
@@ -215,7 +207,7 @@ static void test_unary_binary(void) {
     enum { N = 257 };
     float    x[N], y[N], r[N];
     int64_t  dn[1] = {N};
-    vg_shape s[2]  = {shp(1, dn), shp(1, dn)};
+    vg_shape s[2]  = {tg_shape(1, dn), tg_shape(1, dn)};
     for (int op = 1; op < VGI_OP_COUNT; op++) {
         int kind;
         if (!vgi_cuda_unary_kind((vgi_op)op, &kind) || op == VGI_OP_IDENTITY)
@@ -320,7 +312,7 @@ static void test_pool(void) {
         bool     nchw  = p->layout == VGI_LAYOUT_NCHW;
         int64_t  xd[4] = {N, nchw ? C : H, nchw ? H : W, nchw ? W : C};
         int64_t  yd[4] = {N, nchw ? C : OH, nchw ? OH : OW, nchw ? OW : C};
-        vg_shape xs = shp(4, xd), ys = shp(4, yd);
+        vg_shape xs = tg_shape(4, xd), ys = tg_shape(4, yd);
         int64_t  xn = vg_shape_numel(&xs), yn = vg_shape_numel(&ys);
         float   *x = malloc((size_t)xn * 4), *xr = malloc((size_t)xn * 4),
               *r = malloc((size_t)yn * 4), *r16 = malloc((size_t)yn * 4);
@@ -373,7 +365,7 @@ static void test_resize(void) {
                                 OW = sizes[sz][3], C = 3, N = 2;
                         int64_t  xd[4] = {N, lay ? C : H, lay ? H : W, lay ? W : C};
                         int64_t  yd[4] = {N, lay ? C : OH, lay ? OH : OW, lay ? OW : C};
-                        vg_shape xs = shp(4, xd), ys = shp(4, yd);
+                        vg_shape xs = tg_shape(4, xd), ys = tg_shape(4, yd);
                         int64_t  xn = vg_shape_numel(&xs), yn = vg_shape_numel(&ys);
                         float    x[4 * 2 * 3 * 81], r[2 * 3 * 14 * 14];
                         for (int64_t i = 0; i < xn; i++)
@@ -440,7 +432,7 @@ static void test_conv(void) {
         int64_t  xd[4] = {N, nchw ? C : H, nchw ? H : W, nchw ? W : C};
         int64_t  yd[4] = {N, nchw ? O : OH, nchw ? OH : OW, nchw ? OW : O};
         int64_t  wd[4] = {O, cig, KH, KW}, bd[1] = {O};
-        vg_shape s[3] = {shp(4, xd), shp(4, wd), shp(1, bd)}, ys = shp(4, yd);
+        vg_shape s[3] = {tg_shape(4, xd), tg_shape(4, wd), tg_shape(1, bd)}, ys = tg_shape(4, yd);
         int64_t  xn = vg_shape_numel(&s[0]), wn = vg_shape_numel(&s[1]), yn = vg_shape_numel(&ys);
         float   *x = malloc((size_t)xn * 4), *w = malloc((size_t)wn * 4),
               *wo = malloc((size_t)wn * 4), *bias = malloc((size_t)O * 4),
@@ -463,7 +455,7 @@ static void test_conv(void) {
         VG_CHECK(geom.pre[0] == 0 || geom.pre[2] == 0);
         int64_t     pd[4] = {N, nchw ? C : geom.in_h, nchw ? geom.in_h : geom.in_w,
                          nchw ? geom.in_w : C};
-        vg_shape    ps    = shp(4, pd);
+        vg_shape    ps    = tg_shape(4, pd);
         vgi_cu_act4 xa = vgi_cuda_act4(&s[0], p->layout), pa = vgi_cuda_act4(&ps, p->layout);
         float      *xp = calloc((size_t)vg_shape_numel(&ps), 4);
         VG_CHECK(xp);
@@ -550,7 +542,7 @@ static void test_deconv(void) {
         int64_t  xd[4] = {N, nchw ? C : H, nchw ? H : W, nchw ? W : C};
         int64_t  yd[4] = {N, nchw ? O : OH, nchw ? OH : OW, nchw ? OW : O};
         int64_t  wd[4] = {C, cog, KH, KW}, bd[1] = {O};
-        vg_shape s[3] = {shp(4, xd), shp(4, wd), shp(1, bd)}, ys = shp(4, yd);
+        vg_shape s[3] = {tg_shape(4, xd), tg_shape(4, wd), tg_shape(1, bd)}, ys = tg_shape(4, yd);
         int64_t  xn = vg_shape_numel(&s[0]), wn = vg_shape_numel(&s[1]), yn = vg_shape_numel(&ys);
         float   *x = malloc((size_t)xn * 4), *w = malloc((size_t)wn * 4),
               *wo = malloc((size_t)wn * 4), *bias = malloc((size_t)O * 4),

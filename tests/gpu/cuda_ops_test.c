@@ -28,23 +28,8 @@
 #include "backends/ref/ref_impl.h"
 #include "engine/ir.h"
 #include "test.h"
+#include "test_graph.h"
 #include "vigil/alloc.h"
-
-static unsigned g_seed = 11;
-
-static float frand(void) {
-    g_seed = g_seed * 1103515245u + 12345u;
-    return (float)((g_seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static vg_shape shp(int nd, const int64_t *d) {
-    vg_shape s;
-    memset(&s, 0, sizeof(s));
-    s.ndim = nd;
-    for (int i = 0; i < nd; i++)
-        s.dims[i] = d[i];
-    return s;
-}
 
 /* Without a GPU each case still builds its graphs, runs ref and checks that the
  * cuda backend claims every node (vgi_cuda_supports), then reports SKIPPED. */
@@ -56,73 +41,7 @@ static void gpu_part_done(void) {
                 "runs on a machine with an NVIDIA GPU");
 }
 
-/* ---- a tiny graph builder + runner ---------------------------------------------------- */
-
-typedef struct tg {
-    vgi_graph *g;
-    int        n_out;
-} tg;
-
-static void tg_init(tg *t) {
-    memset(t, 0, sizeof(*t));
-    VG_CHECK_OK(vgi_graph_create(&t->g));
-}
-
-static int tg_input(tg *t, const char *name, int nd, const int64_t *d) {
-    vg_shape s = shp(nd, d);
-    int      id;
-    VG_CHECK_OK(vgi_graph_add_input(t->g, name, name, VG_DTYPE_F32, &s, &id));
-    return id;
-}
-
-static int tg_const(tg *t, const char *name, int nd, const int64_t *d, float scale) {
-    vg_shape s = shp(nd, d);
-    int64_t  n = vg_shape_numel(&s);
-    float   *p = vg_malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    VG_CHECK(p);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = frand() * scale;
-    int id;
-    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_F32, &s, p, &id));
-    return id;
-}
-
-static int tg_const_i32(tg *t, const char *name, int nd, const int64_t *d, const int32_t *vals) {
-    vg_shape s = shp(nd, d);
-    int64_t  n = vg_shape_numel(&s);
-    int32_t *p = vg_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    VG_CHECK(p);
-    memcpy(p, vals, (size_t)n * sizeof(int32_t));
-    int id;
-    VG_CHECK_OK(vgi_graph_add_const(t->g, name, VG_DTYPE_I32, &s, p, &id));
-    return id;
-}
-
-static int tg_node_n(tg *t, vgi_op op, const char *name, const int *in, int n_in, int n_out,
-                     const vgi_attrs *attr) {
-    int id;
-    VG_CHECK_OK(vgi_graph_add_node(t->g, op, name, in, n_in, n_out, attr, &id));
-    return id;
-}
-
-static int tg_node(tg *t, vgi_op op, const char *name, const int *in, int n_in,
-                   const vgi_attrs *attr) {
-    int id = tg_node_n(t, op, name, in, n_in, 1, attr); /* before reading nodes: it may move */
-    return t->g->nodes[id].out[0];
-}
-
-static void tg_output(tg *t, int v) {
-    char name[32];
-    snprintf(name, sizeof(name), "out%d", t->n_out++);
-    VG_CHECK_OK(vgi_graph_add_output(t->g, name, v, VG_DTYPE_UNKNOWN, NULL));
-}
-
-static bool is_output(const vgi_graph *g, int v) {
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i].value == v)
-            return true;
-    return false;
-}
+/* ---- the runner --------------------------------------------------------------------- */
 
 static void run_cuda(vgi_graph *g, vg_tensor *tr, vg_tensor *tc, bool *ext, vgi_precision prec) {
     vgi_err err;
@@ -208,46 +127,10 @@ static void run_cuda(vgi_graph *g, vg_tensor *tr, vg_tensor *tc, bool *ext, vgi_
 static void tg_check(tg *t) {
     vgi_graph *g  = t->g;
     int        nv = g->n_values;
-    vg_tensor *tr = calloc((size_t)nv, sizeof(vg_tensor)),
-              *tc = calloc((size_t)nv, sizeof(vg_tensor));
-    bool  *ext    = calloc((size_t)nv, sizeof(bool));
-    void **bufs   = calloc((size_t)nv * 2, sizeof(void *));
-    VG_CHECK(tr && tc && ext && bufs);
-    vgi_err err;
-    memset(&err, 0, sizeof(err));
-    for (int v = 0; v < nv; v++) {
-        vgi_value *val = &g->values[v];
-        if (val->flags & VGI_VALUE_CONST) {
-            tr[v]  = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, val->data);
-            ext[v] = true;
-        } else if (val->flags & VGI_VALUE_INPUT) {
-            tr[v]     = vg_tensor_make(val->dtype, val->shape.ndim, val->shape.dims, NULL);
-            int64_t n = vg_shape_numel(&tr[v].shape);
-            float  *p = malloc((size_t)n * sizeof(float));
-            VG_CHECK(p);
-            for (int64_t i = 0; i < n; i++)
-                p[i] = frand();
-            tr[v].data = bufs[2 * v] = p;
-            ext[v]                   = true;
-        }
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        vgi_infer_ctx c  = {.g = g, .n = &g->nodes[i], .vals = tr};
-        vg_status     st = vgi_op_infer(&c, &err);
-        VG_CHECK_MSG(st == VG_OK, "infer: %s", err.msg);
-        for (int k = 0; k < g->nodes[i].n_out; k++) {
-            int    v     = g->nodes[i].out[k];
-            size_t bytes = vg_tensor_nbytes(&tr[v]);
-            tr[v].data = bufs[2 * v] = malloc(bytes ? bytes : 1);
-            bufs[2 * v + 1]          = malloc(bytes ? bytes : 1);
-            VG_CHECK(tr[v].data && bufs[2 * v + 1]);
-            ext[v] = is_output(g, v);
-        }
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        vg_status st = vgi_ref_run_node(g, &g->nodes[i], tr, &err);
-        VG_CHECK_MSG(st == VG_OK, "ref: %s", err.msg);
-    }
+    tg_run     r;
+    tg_run_ref(t, &r);
+    vg_tensor *tr = r.ref, *tc = r.dut;
+    bool      *ext = r.external;
     for (int i = 0; i < g->n_nodes; i++)
         VG_CHECK_MSG(vgi_cuda_supports(g, i, tr), "cuda does not take node '%s' (%s)",
                      g->nodes[i].name, vgi_op_name(g->nodes[i].op));
@@ -261,10 +144,9 @@ static void tg_check(tg *t) {
     for (int p = 0; p < passes && !g_no_gpu; p++) {
         memcpy(tc, tr, (size_t)nv * sizeof(vg_tensor));
         for (int v = 0; v < nv; v++)
-            if (g->values[v].producer >= 0) {
-                tc[v].data = bufs[2 * v + 1];
-                memset(tc[v].data, 0xff, vg_tensor_nbytes(&tc[v])); /* NaN poison */
-            }
+            if (g->values[v].producer >= 0)
+                tc[v].data = r.bufs[2 * v + 1];
+        tg_run_poison(&r, g); /* NaN */
 #ifdef VG_TESTS_CUDA_EMU_H
         vgi_emu_set_cudnn(p < 2);
 #endif
@@ -274,41 +156,8 @@ static void tg_check(tg *t) {
                      vgi_emu_live_allocations() - live_base);
 #endif
     }
-    for (int v = 0; v < 2 * nv; v++)
-        free(bufs[v]);
-    free(bufs), free(ext), free(tc), free(tr);
-    vgi_graph_destroy(g);
-    t->g = NULL;
-}
-
-/* ---- helpers ------------------------------------------------------------------------------ */
-
-static vgi_attrs conv_attr(vgi_layout l, vgi_pad_mode pm, int64_t k, int64_t s, int64_t dil,
-                           int64_t groups, vgi_act_kind act, float a, float b) {
-    vgi_attrs at;
-    memset(&at, 0, sizeof(at));
-    at.conv.layout    = l;
-    at.conv.pad_mode  = pm;
-    at.conv.kernel[0] = at.conv.kernel[1] = k;
-    at.conv.strides[0] = at.conv.strides[1] = s;
-    at.conv.dilations[0] = at.conv.dilations[1] = dil;
-    at.conv.groups                              = groups;
-    at.conv.act.kind                            = act;
-    at.conv.act.a                               = a;
-    at.conv.act.b                               = b;
-    return at;
-}
-
-static int add_conv(tg *t, const char *name, int x, int64_t c, int64_t oc, const vgi_attrs *at,
-                    bool bias) {
-    char    wn[64], bn[64];
-    int64_t wd[4] = {oc, c / at->conv.groups, at->conv.kernel[0], at->conv.kernel[1]};
-    int64_t bd[1] = {oc};
-    snprintf(wn, sizeof(wn), "%s/w", name);
-    snprintf(bn, sizeof(bn), "%s/b", name);
-    float scale = 1.0f / sqrtf((float)(wd[1] * wd[2] * wd[3]));
-    int   in[3] = {x, tg_const(t, wn, 4, wd, scale), bias ? tg_const(t, bn, 1, bd, 0.5f) : -1};
-    return tg_node(t, VGI_OP_CONV, name, in, bias ? 3 : 2, at);
+    tg_run_free(&r);
+    tg_free(t);
 }
 
 /* ---- cases ------------------------------------------------------------------------------ */
@@ -345,14 +194,14 @@ static void test_conv(void) {
         if (cs[i].l == VGI_LAYOUT_NCHW)
             d[1] = cs[i].c, d[2] = cs[i].h, d[3] = cs[i].w;
         int       x  = tg_input(&t, "x", 4, d);
-        vgi_attrs at = conv_attr(cs[i].l, cs[i].pm, cs[i].k, cs[i].s, cs[i].dil, cs[i].groups,
-                                 cs[i].act, cs[i].a, cs[i].b);
+        vgi_attrs at = tg_conv_attr(cs[i].l, cs[i].pm, cs[i].k, cs[i].s, cs[i].dil, cs[i].groups,
+                                    cs[i].act, cs[i].a, cs[i].b);
         if (cs[i].pm == VGI_PAD_EXPLICIT && i == 3) {
             at.conv.pads[0] = 2, at.conv.pads[1] = 1, at.conv.pads[2] = 1, at.conv.pads[3] = 2;
         } else if (cs[i].pm == VGI_PAD_EXPLICIT) {
             at.conv.pads[0] = at.conv.pads[1] = at.conv.pads[2] = at.conv.pads[3] = 1;
         }
-        tg_output(&t, add_conv(&t, "conv", x, cs[i].c, cs[i].oc, &at, i != 5));
+        tg_output(&t, tg_add_conv(&t, "conv", x, cs[i].c, cs[i].oc, &at, i != 5));
         tg_check(&t);
     }
     gpu_part_done();
@@ -374,8 +223,8 @@ static void test_deconv(void) {
         if (cs[i].l == VGI_LAYOUT_NCHW)
             d[1] = cs[i].c, d[2] = 7, d[3] = 5;
         int       x  = tg_input(&t, "x", 4, d);
-        vgi_attrs at = conv_attr(cs[i].l, VGI_PAD_EXPLICIT, cs[i].k, cs[i].s, 1, cs[i].groups,
-                                 i == 0 ? VGI_ACT_RELU : VGI_ACT_NONE, 0, 0);
+        vgi_attrs at = tg_conv_attr(cs[i].l, VGI_PAD_EXPLICIT, cs[i].k, cs[i].s, 1, cs[i].groups,
+                                    i == 0 ? VGI_ACT_RELU : VGI_ACT_NONE, 0, 0);
         for (int k = 0; k < 4; k++)
             at.conv.pads[k] = cs[i].pad;
         at.conv.output_padding[0] = at.conv.output_padding[1] = cs[i].opad;
@@ -398,21 +247,22 @@ static void test_chain(void) {
         int64_t   d[4] = {batch, 16, 24, 18};
         int       x    = tg_input(&t, "x", 4, d);
         vgi_attrs c3r =
-            conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 1, 1, 1, VGI_ACT_RELU, 0, 0);
-        vgi_attrs c3 = conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 1, 1, 1, VGI_ACT_RELU, 0, 0);
+        vgi_attrs c3 =
+            tg_conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         vgi_attrs c3s2 =
-            conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 2, 1, 1, VGI_ACT_RELU, 0, 0);
-        vgi_attrs c1 = conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_VALID, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            tg_conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 3, 2, 1, 1, VGI_ACT_RELU, 0, 0);
+        vgi_attrs c1 = tg_conv_attr(VGI_LAYOUT_NCHW, VGI_PAD_VALID, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
         for (int k = 0; k < 4; k++)
             c3r.conv.pads[k] = c3.conv.pads[k] = c3s2.conv.pads[k] = 1;
-        int       a      = add_conv(&t, "a", x, 16, 16, &c3r, true);
-        int       b      = add_conv(&t, "b", a, 16, 16, &c3, true);
+        int       a      = tg_add_conv(&t, "a", x, 16, 16, &c3r, true);
+        int       b      = tg_add_conv(&t, "b", a, 16, 16, &c3, true);
         int       in2[2] = {b, x};
         int       r      = tg_node(&t, VGI_OP_ADD, "res", in2, 2, NULL);
         int       in1[1] = {r};
         int       rr     = tg_node(&t, VGI_OP_RELU, "relu", in1, 1, NULL);
-        int       low    = add_conv(&t, "down", rr, 16, 32, &c3s2, true);
-        int       lo1    = add_conv(&t, "low1x1", low, 32, 16, &c1, true);
+        int       low    = tg_add_conv(&t, "down", rr, 16, 32, &c3s2, true);
+        int       lo1    = tg_add_conv(&t, "low1x1", low, 32, 16, &c1, true);
         vgi_attrs up;
         memset(&up, 0, sizeof(up));
         up.resize.layout    = VGI_LAYOUT_NCHW;
@@ -684,5 +534,6 @@ static const vg_test_case cases[] = {
 };
 
 int main(int argc, char **argv) {
+    tg_seed(11);
     return vg_test_main(argc, argv, cases);
 }
