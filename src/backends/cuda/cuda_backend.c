@@ -254,6 +254,22 @@ static vg_status push_step(builder *b, const step *st) {
     return VG_OK;
 }
 
+/* Destroys the cuDNN descriptors a step holds (those it has). */
+static void step_destroy_descs(step *st) {
+    if (st->xd)
+        cudnnDestroyTensorDescriptor(st->xd);
+    if (st->yd)
+        cudnnDestroyTensorDescriptor(st->yd);
+    if (st->bd)
+        cudnnDestroyTensorDescriptor(st->bd);
+    if (st->wd)
+        cudnnDestroyFilterDescriptor(st->wd);
+    if (st->cd)
+        cudnnDestroyConvolutionDescriptor(st->cd);
+    if (st->ad)
+        cudnnDestroyActivationDescriptor(st->ad);
+}
+
 static void step_init(builder *b, step *st, step_kind k) {
     memset(st, 0, sizeof(*st));
     st->kind = k;
@@ -1074,21 +1090,8 @@ static vg_status prep_conv(builder *b) {
             CUDNN_NOT_PROPAGATE_NAN, 0.0) == CUDNN_STATUS_SUCCESS)
         s.impl = CONV_FUSED;
     st = push_step(b, &s);
-    if (st) {
-        /* the step never reached the list: its descriptors are ours to free */
-        if (s.xd)
-            cudnnDestroyTensorDescriptor(s.xd);
-        if (s.yd)
-            cudnnDestroyTensorDescriptor(s.yd);
-        if (s.bd)
-            cudnnDestroyTensorDescriptor(s.bd);
-        if (s.wd)
-            cudnnDestroyFilterDescriptor(s.wd);
-        if (s.cd)
-            cudnnDestroyConvolutionDescriptor(s.cd);
-        if (s.ad)
-            cudnnDestroyActivationDescriptor(s.ad);
-    }
+    if (st) /* the step never reached the list: its descriptors are ours to free */
+        step_destroy_descs(&s);
     return st;
 }
 
@@ -1171,16 +1174,8 @@ static vg_status prep_deconv(builder *b) {
             s.impl = CONV_CUDNN;
     }
     st = push_step(b, &s);
-    if (st) {
-        if (s.xd)
-            cudnnDestroyTensorDescriptor(s.xd);
-        if (s.yd)
-            cudnnDestroyTensorDescriptor(s.yd);
-        if (s.wd)
-            cudnnDestroyFilterDescriptor(s.wd);
-        if (s.cd)
-            cudnnDestroyConvolutionDescriptor(s.cd);
-    }
+    if (st)
+        step_destroy_descs(&s);
     return st;
 }
 
@@ -1984,21 +1979,8 @@ static void cuda_segment_release(void *ctx, void *state) {
     if (!s)
         return;
     cudaSetDevice(c->ordinal);
-    for (int i = 0; i < s->n_steps; i++) {
-        step *st = &s->steps[i];
-        if (st->xd)
-            cudnnDestroyTensorDescriptor(st->xd);
-        if (st->yd)
-            cudnnDestroyTensorDescriptor(st->yd);
-        if (st->bd)
-            cudnnDestroyTensorDescriptor(st->bd);
-        if (st->wd)
-            cudnnDestroyFilterDescriptor(st->wd);
-        if (st->cd)
-            cudnnDestroyConvolutionDescriptor(st->cd);
-        if (st->ad)
-            cudnnDestroyActivationDescriptor(st->ad);
-    }
+    for (int i = 0; i < s->n_steps; i++)
+        step_destroy_descs(&s->steps[i]);
     /* nothing of this segment may still be in flight when its memory goes */
     cudaStreamSynchronize(c->stream);
     if (s->graph)
