@@ -34,9 +34,12 @@
  * inputs; otherwise, and for extra layouts, in an activation buffer of the segment.
  * Those are placeholders while the steps are built; once all steps are known they
  * are placed in one pool by lifetime (in steps), like the engine's arena, and the
- * steps' pointers rebound. Packed weights and lookup tables live as long as the
- * plan. The scratchpad is shared by all steps of the segment. Nothing is allocated
- * by run_node() or segment_run().
+ * steps' pointers rebound. Lookup tables live as long as the plan. Packed weights are
+ * shared by every plan of the instance (one plan per input shape: a pose model run with
+ * batches 1, 2, 4 ... would otherwise hold one packed copy of its weights per batch
+ * size): they are looked up by the model constant they come from and the packed layout,
+ * and counted, and the last plan to let go frees them. The scratchpad is shared by all
+ * steps of the segment. Nothing is allocated by run_node() or segment_run().
  *
  * Fusion (decided here, not in the IR): a convolution takes its IR activation as
  * eltwise post-ops; following nodes that read only its output fold in too: unary
@@ -60,8 +63,19 @@
 #include "vigil/alloc.h"
 #include "vigil/log.h"
 
+/* Packed weights shared by the instance's plans (see DESIGN, Memory). The source is a
+ * model constant, which outlives every plan. */
+typedef struct packed_w {
+    const void        *src;
+    dnnl_memory_desc_t src_md, md;
+    void              *data;
+    int                refs;
+} packed_w;
+
 typedef struct cpu_ctx {
-    vgi_dnnl d;
+    vgi_dnnl  d;
+    packed_w *pw; /* n_pw entries, unordered */
+    int       n_pw, cap_pw;
 } cpu_ctx;
 
 /* ---- per-segment state ------------------------------------------------------------------ */
@@ -96,6 +110,9 @@ typedef struct seg_state {
     size_t   own_bytes, weight_bytes, act_bytes, pool_bytes; /* totals, for the debug log */
     void    *scratch;
     size_t   scratch_bytes;
+    void   **wrefs; /* packed weights this segment holds a reference to (cpu_ctx.pw data) */
+    int      n_wrefs, cap_wrefs;
+    int      n_packed; /* of those, packed by this segment (the others were shared) */
 } seg_state;
 
 #define MAX_REPS 3
@@ -151,6 +168,77 @@ static void *own_alloc(builder *b, size_t bytes) {
         vg_log("cpu", VG_LOG_TRACE, "node '%s': %zu bytes of own memory", b->n->name, bytes);
     }
     return p;
+}
+
+static bool md_eq(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
+    return dnnl_memory_desc_equal(a, b) != 0;
+}
+
+/*
+ * The weights at src (layout src_md) packed into layout md: the instance's shared copy
+ * when a plan already packed them, else packed now. The segment holds one reference,
+ * dropped by cpu_segment_release().
+ */
+static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_desc_t *src_md,
+                                const dnnl_memory_desc_t *md, void **out) {
+    cpu_ctx   *c = b->c;
+    seg_state *s = b->s;
+    if (s->n_wrefs == s->cap_wrefs) {
+        int    cap = s->cap_wrefs ? 2 * s->cap_wrefs : 32;
+        void **p   = vg_realloc(s->wrefs, (size_t)cap * sizeof(*p));
+        if (!p)
+            return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
+        s->wrefs     = p;
+        s->cap_wrefs = cap;
+    }
+    for (int i = 0; i < c->n_pw; i++) {
+        packed_w *e = &c->pw[i];
+        if (e->src == src && md_eq(&e->src_md, src_md) && md_eq(&e->md, md)) {
+            e->refs++;
+            s->wrefs[s->n_wrefs++] = e->data;
+            *out                   = e->data;
+            return VG_OK;
+        }
+    }
+    if (c->n_pw == c->cap_pw) {
+        int       cap = c->cap_pw ? 2 * c->cap_pw : 64;
+        packed_w *p   = vg_realloc(c->pw, (size_t)cap * sizeof(*p));
+        if (!p)
+            return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
+        c->pw     = p;
+        c->cap_pw = cap;
+    }
+    size_t bytes = vgi_dnnl_md_bytes(md);
+    void  *data  = vg_aligned_alloc(64, bytes ? bytes : 64);
+    if (!data)
+        return vgi_err_set(b->err, VG_E_NOMEM,
+                           "cpu backend: out of memory for %zu bytes of weights", bytes);
+    memset(data, 0, bytes ? bytes : 64); /* padded blocks stay zero */
+    vg_status st = vgi_dnnl_reorder_once(&c->d, src_md, src, md, data);
+    if (st != VG_OK) {
+        vg_aligned_free(data);
+        return fail_dnnl(b, st);
+    }
+    c->pw[c->n_pw++] =
+        (packed_w){.src = src, .src_md = *src_md, .md = *md, .data = data, .refs = 1};
+    s->wrefs[s->n_wrefs++] = data;
+    s->n_packed++;
+    s->weight_bytes += bytes;
+    *out = data;
+    return VG_OK;
+}
+
+/* Drops one reference to the shared packed weights at data. */
+static void unref_weights(cpu_ctx *c, void *data) {
+    for (int i = 0; i < c->n_pw; i++) {
+        if (c->pw[i].data != data)
+            continue;
+        if (--c->pw[i].refs == 0) {
+            vg_aligned_free(data);
+            c->pw[i] = c->pw[--c->n_pw];
+        }
+        return;
+    }
 }
 
 /* Owned memory for an activation (a value's layout or a copy): only a placeholder now;
@@ -247,10 +335,6 @@ static bool same_perm(const int *a, const int *p, int rank) {
         if (a[i] != p[i])
             return false;
     return true;
-}
-
-static bool md_eq(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
-    return dnnl_memory_desc_equal(a, b) != 0;
 }
 
 /* Reorder step src -> dst (both bound now). */
@@ -1202,15 +1286,14 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
         st            = vgi_dnnl_md(&b->c->d, &wmd, 5, wd, dnnl_goihw);
     }
     void *wpk = NULL;
-    if (st == VG_OK) {
-        wpk = own_alloc(b, vgi_dnnl_md_bytes(&prim.wei_md));
-        b->s->weight_bytes += vgi_dnnl_md_bytes(&prim.wei_md);
-        st = wpk ? vgi_dnnl_reorder_once(&b->c->d, &wmd, T(b, w)->data, &prim.wei_md, wpk)
-                 : VG_E_NOMEM;
-    }
     if (st != VG_OK) {
         vgi_dnnl_prim_fini(&prim);
         return fail_dnnl(b, st);
+    }
+    st = packed_weights(b, T(b, w)->data, &wmd, &prim.wei_md, &wpk);
+    if (st != VG_OK) {
+        vgi_dnnl_prim_fini(&prim);
+        return st;
     }
     rep in[2];
     int n_in = 0;
@@ -2185,10 +2268,12 @@ static vg_status pool_acts(seg_state *s, vgi_err *err) {
 }
 
 static void cpu_segment_release(void *ctx, void *state) {
-    (void)ctx;
     seg_state *s = state;
     if (!s)
         return;
+    for (int i = 0; i < s->n_wrefs; i++)
+        unref_weights(ctx, s->wrefs[i]);
+    vg_free(s->wrefs);
     for (int i = 0; i < s->n_steps; i++)
         vgi_dnnl_prim_fini(&s->steps[i].prim);
     for (int i = 0; i < s->n_own; i++)
@@ -2302,11 +2387,13 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
         return st;
     }
     vg_log("cpu", VG_LOG_DEBUG,
-           "segment %d: %d nodes, %d steps, %.1f MB owned (%.1f MB packed weights), "
-           "%.1f MB of activation buffers pooled into %.1f MB, %.1f MB scratchpad",
-           seg->index, seg->n_nodes, s->n_steps, (double)s->own_bytes / 1048576.0,
-           (double)s->weight_bytes / 1048576.0, (double)s->act_bytes / 1048576.0,
-           (double)s->pool_bytes / 1048576.0, (double)s->scratch_bytes / 1048576.0);
+           "segment %d: %d nodes, %d steps, %.1f MB owned, weights: %d packed here (%.1f MB), "
+           "%d shared with other plans, %.1f MB of activation buffers pooled into %.1f MB, "
+           "%.1f MB scratchpad",
+           seg->index, seg->n_nodes, s->n_steps, (double)s->own_bytes / 1048576.0, s->n_packed,
+           (double)s->weight_bytes / 1048576.0, s->n_wrefs - s->n_packed,
+           (double)s->act_bytes / 1048576.0, (double)s->pool_bytes / 1048576.0,
+           (double)s->scratch_bytes / 1048576.0);
     *state = s;
     return VG_OK;
 }
@@ -2347,6 +2434,9 @@ static void cpu_destroy(void *ctx) {
     cpu_ctx *c = ctx;
     if (!c)
         return;
+    for (int i = 0; i < c->n_pw; i++) /* none left once every plan is gone */
+        vg_aligned_free(c->pw[i].data);
+    vg_free(c->pw);
     vgi_dnnl_fini(&c->d);
     vg_free(c);
 }
