@@ -13,7 +13,12 @@
  * decoder expects). Each chunk is decoded straight from the session's output
  * into its slice of the pose array, so no output is copied. The engine keeps
  * one plan per input shape, so after the batch sizes of a video have all
- * occurred once, the steady state allocates nothing.
+ * occurred once, the steady state allocates nothing. With a dynamic batch, a
+ * chunk smaller than max_batch is the largest power of two that fits (13
+ * persons with max_batch 16: 8 + 4 + 1), so a video needs at most
+ * 2 + log2(max_batch) plans whatever its person counts, instead of one per
+ * count: each plan holds activation memory for its batch, and the engine
+ * keeps only so many plans before it rebuilds them.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -474,8 +479,11 @@ static vg_status run_pose(vg_topdown *td, const vg_image *img, int32_t n, vg_top
                         td->persons[i].box.y2);
     }
     const bool flip = td->pman.heatmap_flip_test;
-    for (int32_t start = 0; start < n; start += td->chunk_persons) {
-        int32_t c     = n - start < td->chunk_persons ? n - start : td->chunk_persons;
+    for (int32_t start = 0, c; start < n; start += c) {
+        c = n - start < td->chunk_persons ? n - start : td->chunk_persons;
+        if (!td->p_fixed_batch && c < td->chunk_persons)
+            while (c & (c - 1)) /* the largest power of two <= c */
+                c &= c - 1;
         int32_t items = td->p_fixed_batch ? td->chunk_items : (flip ? 2 * c : c);
         int32_t used  = flip ? 2 * c : c;
         int64_t t0    = vg_clock_ns();

@@ -310,15 +310,18 @@ static void test_batched_equals_single(void) {
     vg_pose           single[5];
     vg_topdown       *td;
     vg_topdown_result r;
-    for (int pass = 0; pass < 2; pass++) {
-        p.max_batch = pass == 0 ? 1 : 3;
+    /* max_batch 1: one run per person; 3: 3 + 2; 16: 4 + 1 (chunks below max_batch are
+     * powers of two, so that person counts map to few batch sizes) */
+    const int max_batch[3] = {1, 3, 16}, runs[3] = {5, 2, 2};
+    for (int pass = 0; pass < 3; pass++) {
+        p.max_batch = max_batch[pass];
         VG_CHECK_MSG(vg_topdown_create(NULL, NULL, NULL, m, s, &man, &p, &td, err, sizeof(err)) ==
                          VG_OK,
                      "%s", err);
         VG_CHECK_MSG(vg_topdown_run(td, &view, boxes, nb, &r) == VG_OK, "%s",
                      vg_topdown_errmsg(td));
         VG_CHECK_INT_EQ(r.n_poses, 5);
-        VG_CHECK_INT_EQ(r.pose_runs, pass == 0 ? 5 : 2);
+        VG_CHECK_INT_EQ(r.pose_runs, runs[pass]);
         if (pass == 0) {
             memcpy(single, r.poses, sizeof(single));
         } else {
