@@ -503,6 +503,46 @@ static void test_scalar_fusion(void) {
     }
 }
 
+/* Pow with a constant exponent of 2 (YOLO box heads) or 1 runs as an eltwise op, alone and
+ * folded into a convolution; other exponents are left to ref (powf's rules for negative
+ * bases and fractional exponents). */
+static void test_pow(void) {
+    const float ex[2] = {2.0f, 1.0f};
+    for (int k = 0; k < 4; k++) {
+        tg t;
+        tg_init(&t);
+        int64_t d[4] = {1, 5, 7, 16};
+        int     x    = tg_input(&t, "x", 4, d);
+        if (k >= 2) { /* after a convolution */
+            vgi_attrs ca =
+                tg_conv_attr(VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 1, 1, 1, VGI_ACT_NONE, 0, 0);
+            x = add_conv(&t, "conv", x, 16, 16, &ca);
+        }
+        int in[2] = {x, tg_scalar(&t, "e", ex[k % 2])};
+        tg_output(&t, tg_node(&t, VGI_OP_POW, "pow", in, 2, NULL));
+        tg_check(&t, "cpu", 1);
+    }
+    tg t;
+    tg_init(&t);
+    int64_t d[2]  = {3, 4};
+    int     x     = tg_input(&t, "x", 2, d);
+    int     in[2] = {x, tg_scalar(&t, "e", 3.0f)};
+    int     p     = tg_node(&t, VGI_OP_POW, "pow3", in, 2, NULL);
+    tg_output(&t, p);
+    tg_run r;
+    tg_run_ref(&t, &r);
+    vgi_err err;
+    memset(&err, 0, sizeof(err));
+    vgi_device dev;
+    VG_CHECK_OK(vgi_device_parse("cpu", 1, &dev, &err));
+    vgi_backend be;
+    VG_CHECK_OK(vgi_cpu_dnnl_backend_create(&dev, &be, &err));
+    VG_CHECK(!be.iface->supports_node(be.ctx, t.g, t.g->n_nodes - 1, r.dut));
+    vgi_backend_destroy(&be);
+    tg_run_free(&r);
+    tg_free(&t);
+}
+
 /* Top-k along the last and the first axis, largest and smallest, k = 7 and k = all,
  * int32/int64 indices. */
 static void test_topk(void) {
@@ -565,6 +605,7 @@ static const vg_test_case cases[] = {
     {"hard-swish folded into a convolution", test_hardswish_fusion},
     {"top-k", test_topk},
     {"scalar ops folded into convolutions", test_scalar_fusion},
+    {"pow with exponent 2 or 1", test_pow},
     {"small ops: compare, cast, squared difference, reduce, legacy resize", test_small_ops},
     {"transposes as views, pad folded through a transpose", test_transpose_chain},
     {"conv: dense, depthwise, grouped, every activation", test_conv_single},

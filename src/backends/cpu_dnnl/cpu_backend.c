@@ -771,6 +771,14 @@ static bool node_posts(const vgi_graph *g, const vg_tensor *t, const vgi_node *m
     case VGI_OP_MIN:
         p.act = VGI_DNNL_ACT_CLIP, p.alpha = -FLT_MAX, p.beta = k;
         break;
+    case VGI_OP_POW: /* x^2 = x * x exactly (YOLO box heads); x^1 = x */
+        if (!first || (k != 2.f && k != 1.f))
+            return false;
+        if (k == 2.f)
+            p.act = VGI_DNNL_ACT_SQUARE;
+        else
+            p.act = VGI_DNNL_ACT_LINEAR, p.alpha = 1, p.beta = 0;
+        break;
     default:
         return false;
     }
@@ -880,6 +888,11 @@ static bool supports_core(const vgi_graph *g, const vgi_node *n, const vg_tensor
     case VGI_OP_CAST:
         return n->in[0] >= 0 && vg_shape_numel(&t[n->in[0]].shape) > 0 &&
                vgi_ck_cast_ok(t[n->in[0]].dtype, t[n->out[0]].dtype);
+    case VGI_OP_POW: { /* x^c for a constant c of 1 or 2: an eltwise op */
+        bool         first;
+        const float *c = scalar_operand(g, t, n, n->in[0], &first);
+        return is_f32(t, n->in[0]) && c && first && (*c == 2.f || *c == 1.f);
+    }
     case VGI_OP_EQUAL:
     case VGI_OP_NOT_EQUAL:
     case VGI_OP_LESS:
@@ -2330,6 +2343,9 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
             break;
         case VGI_OP_CAST:
             st = prep_cast(&b);
+            break;
+        case VGI_OP_POW:
+            st = prep_unary(&b, pos, fused, b.n->in[0]);
             break;
         case VGI_OP_TOPK:
             st = prep_topk(&b);
