@@ -1756,9 +1756,10 @@ static vg_status prep_concat(builder *b, int pos, bool *fused) {
     st        = dst_storage(b, v, &dmd, perm, in, n->n_in, false, &dst);
     if (st != VG_OK)
         return st;
-    k.kind = VGI_CK_CONCAT;
-    k.nsrc = n->n_in;
-    k.out  = dst;
+    k.kind    = VGI_CK_CONCAT;
+    k.nsrc    = n->n_in;
+    k.out     = dst;
+    k.threads = b->c->d.threads;
     for (int i = 0; i < n->n_in; i++)
         k.srcs[i] = in[i].ptr;
     st = add_cstep(b, &k);

@@ -58,6 +58,8 @@ typedef struct vgi_ck {
     const void *srcs[VGI_CK_MAX_SRC];
     size_t      chunk[VGI_CK_MAX_SRC];
     int         nsrc;
+    /* CONCAT: threads of the instance's OpenMP team that share a large copy (<= 1: one) */
+    int threads;
 } vgi_ck;
 
 /* True when BINARY supports op on these dtypes (a, b same dtype). */
