@@ -221,6 +221,24 @@ typedef struct vg_profile_entry {
 
 int vg_session_profile(const vg_session *s, vg_profile_entry *out, int cap);
 
+/*
+ * Per-node profile of the last run (params.profile must be true): one entry for every
+ * node that ran, in execution order: its name (borrowed from the model), op name
+ * (static), backend name (static), nanoseconds, and multiply-accumulates for
+ * convolutions and matrix products (0 for other ops). A node that a backend fused into
+ * another one (an activation into its convolution) shows 0 ns, its time counted in the
+ * other node. Fills up to cap entries; returns the number of nodes that ran.
+ */
+typedef struct vg_profile_node {
+    const char *name;
+    const char *op;
+    const char *backend;
+    int64_t     ns;
+    int64_t     macs;
+} vg_profile_node;
+
+int vg_session_profile_nodes(const vg_session *s, vg_profile_node *out, int cap);
+
 #ifdef __cplusplus
 }
 #endif

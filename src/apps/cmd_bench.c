@@ -5,7 +5,9 @@
  * the plan once (reported as prepare_ms), runs --warmup untimed runs and --runs
  * timed ones, and prints the median, p90, min and mean latency, the peak RSS of
  * the process (getrusage) and, with --profile, the per-op time summed over the
- * timed runs. --json prints one JSON object instead of text.
+ * timed runs and the nodes that take longest (median over the timed runs, with
+ * GFLOP/s for convolutions and matrix products). --json prints one JSON object
+ * instead of text, with every node in execution order.
  *
  * Memory: the process's resident size before the model is loaded (the shared
  * libraries the CLI links: FFmpeg alone brings about 45 MB) is subtracted from
@@ -57,7 +59,7 @@ static void usage(FILE *f) {
                "  --input NAME=FILE     raw little-endian tensor for input NAME (default random)\n"
                "  --shape NAME=AxBxC    concrete shape for an input with symbolic dims\n"
                "                        (default: symbolic dims of size 1)\n"
-               "  --profile             per-op time breakdown\n"
+               "  --profile             time per op and the slowest nodes (GFLOP/s)\n"
                "  --json                print one JSON object\n");
 }
 
@@ -288,6 +290,78 @@ static void accumulate(prof_acc *acc, int *n_acc, const vg_profile_entry *e, int
     }
 }
 
+/* Per-node times of every timed run (profile): runs x nodes, then medians. */
+typedef struct node_prof {
+    vg_profile_node *nodes; /* of the first run: names, ops, backends, MACs */
+    int64_t         *ns;    /* [node][run] */
+    int              n;
+    int64_t         *med;   /* median ns per node */
+    int             *order; /* node indices, slowest first */
+} node_prof;
+
+static int node_prof_add(node_prof *np, const vg_session *s, int run, int runs) {
+    if (!np->nodes) {
+        int n = vg_session_profile_nodes(s, NULL, 0);
+        if (n <= 0)
+            return 0;
+        np->nodes = calloc((size_t)n, sizeof(*np->nodes));
+        np->ns    = calloc((size_t)n * (size_t)runs, sizeof(int64_t));
+        if (!np->nodes || !np->ns)
+            return -1;
+        np->n = n;
+    }
+    vg_profile_node *cur = malloc((size_t)np->n * sizeof(*cur));
+    if (!cur)
+        return -1;
+    int n = vg_session_profile_nodes(s, cur, np->n);
+    if (run == 0)
+        memcpy(np->nodes, cur, (size_t)np->n * sizeof(*cur));
+    for (int k = 0; k < np->n && k < n; k++)
+        np->ns[(size_t)k * (size_t)runs + (size_t)run] = cur[k].ns;
+    free(cur);
+    return 0;
+}
+
+static const int64_t *g_med; /* for cmp_med (qsort has no context argument) */
+
+static int cmp_med(const void *a, const void *b) {
+    int64_t x = g_med[*(const int *)a], y = g_med[*(const int *)b];
+    return (x < y) - (x > y);
+}
+
+static int node_prof_finish(node_prof *np, int runs) {
+    if (!np->n)
+        return 0;
+    np->med   = calloc((size_t)np->n, sizeof(int64_t));
+    np->order = calloc((size_t)np->n, sizeof(int));
+    if (!np->med || !np->order)
+        return -1;
+    for (int k = 0; k < np->n; k++) {
+        int64_t *t = np->ns + (size_t)k * (size_t)runs;
+        qsort(t, (size_t)runs, sizeof(int64_t), cmp_i64);
+        np->med[k]   = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        np->order[k] = k;
+    }
+    g_med = np->med;
+    qsort(np->order, (size_t)np->n, sizeof(int), cmp_med);
+    return 0;
+}
+
+static void node_prof_free(node_prof *np) {
+    free(np->nodes);
+    free(np->ns);
+    free(np->med);
+    free(np->order);
+}
+
+/* GFLOP/s of a node (2 flops per multiply-accumulate), 0 without MACs or time. */
+static double node_gflops(const node_prof *np, int k) {
+    return np->nodes[k].macs && np->med[k] ? 2.0 * (double)np->nodes[k].macs / (double)np->med[k]
+                                           : 0.0;
+}
+
+#define TOP_NODES 15
+
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "pipeline"))
         return cmd_bench_pipeline(argc - 1, argv + 1);
@@ -301,6 +375,7 @@ int cmd_bench(int argc, char **argv) {
     vg_tensor   in[MAX_INPUTS];
     int         n_in  = 0;
     int64_t    *times = calloc((size_t)o.runs, sizeof(int64_t));
+    node_prof   np    = {0};
     prof_acc   *acc   = calloc(MAX_PROFILE, sizeof(prof_acc));
     int         n_acc = 0;
     memset(in, 0, sizeof(in));
@@ -365,6 +440,10 @@ int cmd_bench(int argc, char **argv) {
             vg_profile_entry e[MAX_PROFILE];
             int              n = vg_session_profile(s, e, MAX_PROFILE);
             accumulate(acc, &n_acc, e, n < MAX_PROFILE ? n : MAX_PROFILE);
+            if (node_prof_add(&np, s, i, o.runs) != 0) {
+                fprintf(stderr, "vigil bench: out of memory for the node profile\n");
+                goto out;
+            }
         }
     }
     if (st != VG_OK) {
@@ -390,6 +469,10 @@ int cmd_bench(int argc, char **argv) {
     double arena_mb   = (double)vg_session_arena_bytes(s) / (1024.0 * 1024.0);
     double model_rss  = rss_before >= 0 ? rss_mb - rss_before : rss_mb;
     double budget_mb  = 1.5 * (weights_mb + arena_mb) + 32.0;
+    if (node_prof_finish(&np, o.runs) != 0) {
+        fprintf(stderr, "vigil bench: out of memory for the node profile\n");
+        goto out;
+    }
     qsort(acc, (size_t)n_acc, sizeof(prof_acc), cmp_prof);
     int64_t prof_total = 0;
     for (int i = 0; i < n_acc; i++)
@@ -442,6 +525,18 @@ int cmd_bench(int argc, char **argv) {
                 json_array_append_new(arr, e);
             }
             json_object_set_new(j, "profile", arr);
+            json_t *nodes = json_array();
+            for (int k = 0; k < np.n; k++) {
+                json_t *e = json_object();
+                json_object_set_new(e, "name", json_string(np.nodes[k].name));
+                json_object_set_new(e, "op", json_string(np.nodes[k].op));
+                json_object_set_new(e, "backend", json_string(np.nodes[k].backend));
+                json_object_set_new(e, "ms", json_real((double)np.med[k] / 1e6));
+                json_object_set_new(e, "macs", json_integer(np.nodes[k].macs));
+                json_object_set_new(e, "gflops", json_real(node_gflops(&np, k)));
+                json_array_append_new(nodes, e);
+            }
+            json_object_set_new(j, "profile_nodes", nodes);
         }
         char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
         if (txt)
@@ -467,10 +562,31 @@ int cmd_bench(int argc, char **argv) {
                 printf("%-20s %-8s %6d %12.3f %6.1f%%\n", acc[i].op, acc[i].backend, acc[i].count,
                        (double)acc[i].ns / o.runs / 1e6,
                        prof_total ? 100.0 * (double)acc[i].ns / (double)prof_total : 0.0);
+            int64_t node_total = 0;
+            for (int k = 0; k < np.n; k++)
+                node_total += np.med[k];
+            printf("\nslowest nodes (median ms of the %d runs; GFLOP/s for convolutions and "
+                   "matrix products)\n%-48s %-14s %-8s %9s %6s %8s\n",
+                   o.runs, "node", "op", "backend", "ms", "%", "GFLOP/s");
+            for (int r = 0; r < np.n && r < TOP_NODES; r++) {
+                int         k    = np.order[r];
+                const char *name = np.nodes[k].name ? np.nodes[k].name : "?";
+                size_t      len  = strlen(name);
+                double      gf   = node_gflops(&np, k);
+                char        gfs[32], shown[64];
+                snprintf(gfs, sizeof(gfs), gf > 0 ? "%.1f" : "-", gf);
+                /* long names keep their end, which tells nodes apart */
+                snprintf(shown, sizeof(shown), "%s%s", len > 48 ? "..." : "",
+                         len > 48 ? name + len - 45 : name);
+                printf("%-48s %-14s %-8s %9.3f %5.1f%% %8s\n", shown, np.nodes[k].op,
+                       np.nodes[k].backend, (double)np.med[k] / 1e6,
+                       node_total ? 100.0 * (double)np.med[k] / (double)node_total : 0.0, gfs);
+            }
         }
     }
     rc = 0;
 out:
+    node_prof_free(&np);
     vg_session_destroy(s);
     vg_model_destroy(m);
     for (int i = 0; i < n_in; i++)

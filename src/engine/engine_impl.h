@@ -84,5 +84,9 @@ int vgi_plan_segment_info(const vgi_plan *p, int s, const char **backend, int *n
 
 /* Per executed node of the last run (profile on): op, backend name, ns. */
 int vgi_plan_profile(const vgi_plan *p, int i, vgi_op *op, const char **backend, int64_t *ns);
+/* The graph node of executed entry i (0 <= i < the count vgi_plan_profile walks), and its
+ * multiply-accumulates at the plan's shapes (convolutions and matrix products; else 0). */
+int     vgi_plan_exec_node(const vgi_plan *p, int i);
+int64_t vgi_plan_node_macs(const vgi_plan *p, int node);
 
 #endif /* VG_ENGINE_IMPL_H */

@@ -486,6 +486,23 @@ vg_status vg_session_get_output(vg_session *s, const char *name, vg_tensor *out)
     return vg_session_get_output_at(s, i, out);
 }
 
+int vg_session_profile_nodes(const vg_session *s, vg_profile_node *out, int cap) {
+    if (!s || !s->cur || !s->profile)
+        return 0;
+    vgi_op      op;
+    const char *be;
+    int64_t     ns;
+    int         i = 0;
+    for (; vgi_plan_profile(s->cur, i, &op, &be, &ns); i++) {
+        if (i >= cap || !out)
+            continue;
+        int node = vgi_plan_exec_node(s->cur, i);
+        out[i]   = (vg_profile_node){s->m->g->nodes[node].name, vgi_op_name(op), be, ns,
+                                     vgi_plan_node_macs(s->cur, node)};
+    }
+    return i;
+}
+
 int vg_session_profile(const vg_session *s, vg_profile_entry *out, int cap) {
     if (!s->cur || !s->profile)
         return 0;

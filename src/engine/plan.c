@@ -505,6 +505,30 @@ int vgi_plan_segment_info(const vgi_plan *p, int s, const char **backend, int *n
     return 1;
 }
 
+int vgi_plan_exec_node(const vgi_plan *p, int i) {
+    return i >= 0 && i < p->n_exec ? p->exec[i] : -1;
+}
+
+int64_t vgi_plan_node_macs(const vgi_plan *p, int node) {
+    const vgi_node *n = &p->g->nodes[node];
+    if (n->n_in < 2 || n->n_out < 1 || n->in[0] < 0 || n->in[1] < 0)
+        return 0;
+    const vg_shape *x = &p->tensors[n->in[0]].shape, *w = &p->tensors[n->in[1]].shape;
+    const vg_shape *y = &p->tensors[n->out[0]].shape;
+    switch (n->op) {
+    case VGI_OP_CONV: /* every output element: (Cin / groups) x kh x kw (weights OIHW) */
+        return w->ndim == 4 ? vg_shape_numel(y) * w->dims[1] * w->dims[2] * w->dims[3] : 0;
+    case VGI_OP_CONV_TRANSPOSE: /* every input element: (Cout / groups) x kh x kw (IOHW) */
+        return w->ndim == 4 ? vg_shape_numel(x) * w->dims[1] * w->dims[2] * w->dims[3] : 0;
+    case VGI_OP_MATMUL: /* every output element: K, the last axis of A */
+        return x->ndim >= 1 ? vg_shape_numel(y) * x->dims[x->ndim - 1] : 0;
+    case VGI_OP_GEMM: /* M x N outputs, K each */
+        return x->ndim == 2 ? vg_shape_numel(y) * x->dims[n->attr.gemm.trans_a ? 0 : 1] : 0;
+    default:
+        return 0;
+    }
+}
+
 int vgi_plan_profile(const vgi_plan *p, int i, vgi_op *op, const char **backend, int64_t *ns) {
     if (!p->profile || i < 0 || i >= p->n_exec)
         return 0;

@@ -1,7 +1,8 @@
 /*
  * cli_infer_test.c - `vigil infer` reproduces a golden case from the command
  * line (outputs.json in the golden format, raw outputs within the golden
- * tolerance), rejects a wrong-size input file, and `vigil model info` works.
+ * tolerance), rejects a wrong-size input file, and `vigil model info` works;
+ * `vigil bench model --profile` lists the nodes with their GFLOP/s.
  * argv[1] is the vigil executable.
  */
 #include <jansson.h>
@@ -75,8 +76,50 @@ static void test_infer_golden(void) {
     eng_rmdir(out);
 }
 
+/* The synthetic model (engine_util.c): a 3x3 convolution with 216 multiply-accumulates,
+ * then a multiply. JSON: both nodes with the convolution's MACs and a GFLOP/s that
+ * matches them and its time; text: the slowest-nodes table. */
+static void test_bench_profile(void) {
+    const char *dir = eng_tmpdir(1);
+    VG_CHECK(dir && eng_synth_write(dir, false));
+    char cmd[8192], p[4200];
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench model '%s' --backend cpu --runs 3 --warmup 1 --profile --json "
+             "> '%s/bench.json'",
+             vigil_exe, dir, dir);
+    VG_CHECK_INT_EQ(run(cmd), 0);
+    snprintf(p, sizeof(p), "%s/bench.json", dir);
+    json_error_t je;
+    json_t      *j = json_load_file(p, 0, &je);
+    VG_CHECK_MSG(j, "%s", je.text);
+    json_t *nodes = json_object_get(j, "profile_nodes");
+    VG_CHECK(json_is_array(nodes) && json_array_size(nodes) == 2);
+    json_t *conv = json_array_get(nodes, 0), *mul = json_array_get(nodes, 1);
+    VG_CHECK_STR_EQ(json_string_value(json_object_get(conv, "op")), "conv");
+    VG_CHECK_STR_EQ(json_string_value(json_object_get(mul, "op")), "mul");
+    VG_CHECK_INT_EQ(json_integer_value(json_object_get(conv, "macs")), 216);
+    VG_CHECK_INT_EQ(json_integer_value(json_object_get(mul, "macs")), 0);
+    double ms = json_real_value(json_object_get(conv, "ms"));
+    double gf = json_real_value(json_object_get(conv, "gflops"));
+    VG_CHECK(ms > 0 && gf > 0);
+    /* 6 significant digits in the JSON */
+    VG_CHECK_NEAR(gf, 2.0 * 216 / (ms * 1e6), 1e-4 * gf);
+    json_decref(j);
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench model '%s' --backend cpu --runs 2 --warmup 0 --profile > '%s/bench.txt'",
+             vigil_exe, dir, dir);
+    VG_CHECK_INT_EQ(run(cmd), 0);
+    snprintf(p, sizeof(p), "%s/bench.txt", dir);
+    size_t n;
+    char  *txt = vg_test_read_file(p, &n);
+    VG_CHECK(txt && strstr(txt, "slowest nodes") && strstr(txt, "GFLOP/s"));
+    free(txt);
+    eng_rmdir(dir);
+}
+
 static const vg_test_case cases[] = {
     {"vigil infer reproduces a golden case", test_infer_golden},
+    {"vigil bench model --profile lists the nodes", test_bench_profile},
     {NULL, NULL},
 };
 

@@ -13,6 +13,7 @@
 #include "engine/ir.h"
 #include "engine_util.h"
 #include "test.h"
+#include "vigil/clock.h"
 #include "vigil/alloc.h"
 #include "vigil/log.h"
 #include "vigil/model.h"
@@ -66,6 +67,55 @@ static void test_synth_run(void) {
     VG_CHECK_OK(vg_session_get_output(s, "out", &out));
     for (int i = 0; i < 12; i++)
         VG_CHECK_NEAR(((float *)out.data)[i], want[i], 1e-5 + 1e-5 * fabs(want[i]));
+    vg_session_destroy(s);
+    vg_model_destroy(m);
+    eng_rmdir(dir);
+}
+
+/* The per-node profile: both nodes of the synthetic model (conv with its fused bias and
+ * relu, then mul), in execution order, the convolution's multiply-accumulates from its
+ * shapes (2 x 2 x 3 outputs x 2 input channels x 3 x 3 taps = 216), no time beyond the
+ * run's, and nothing without params.profile. */
+static void test_profile_nodes(void) {
+    const char *dir = eng_tmpdir(0);
+    VG_CHECK(dir && eng_synth_write(dir, false));
+    vg_model *m;
+    VG_CHECK_OK(vg_model_load(dir, NULL, &m));
+    float x[32];
+    fill_input(x, 32, 1);
+    vg_tensor   in         = vg_tensor_make(VG_DTYPE_F32, 4, (int64_t[]){1, 4, 4, 2}, x);
+    const char *backends[] = {"ref", "cpu"};
+    for (int b = 0; b < 2; b++) {
+        vg_session_params sp = vg_session_params_default();
+        sp.backend           = backends[b];
+        sp.profile           = true;
+        vg_session *s;
+        VG_CHECK_OK(vg_session_create(m, &sp, &s));
+        VG_CHECK_INT_EQ(vg_session_profile_nodes(s, NULL, 0), 0); /* no run yet */
+        VG_CHECK_OK(vg_session_set_input(s, "x:0", &in));
+        int64_t t0 = vg_clock_ns();
+        VG_CHECK_OK(vg_session_run(s));
+        int64_t         wall = vg_clock_ns() - t0;
+        vg_profile_node nodes[4];
+        memset(nodes, 0, sizeof(nodes));
+        int n = vg_session_profile_nodes(s, nodes, 4);
+        VG_CHECK_INT_EQ(n, 2);
+        VG_CHECK_STR_EQ(nodes[0].op, "conv");
+        VG_CHECK_STR_EQ(nodes[1].op, "mul");
+        VG_CHECK(nodes[0].macs == 216 && nodes[1].macs == 0);
+        VG_CHECK(nodes[0].name && nodes[1].name && nodes[0].backend);
+        VG_CHECK(nodes[0].ns >= 0 && nodes[1].ns >= 0 && nodes[0].ns + nodes[1].ns <= wall);
+        vg_profile_node one[2];
+        memset(one, 0, sizeof(one));
+        VG_CHECK_INT_EQ(vg_session_profile_nodes(s, one, 1), 2); /* counts all, fills 1 */
+        VG_CHECK(one[0].macs == 216 && one[1].name == NULL);
+        vg_session_destroy(s);
+    }
+    vg_session *s;
+    VG_CHECK_OK(vg_session_create(m, NULL, &s)); /* profile off */
+    VG_CHECK_OK(vg_session_set_input(s, "x:0", &in));
+    VG_CHECK_OK(vg_session_run(s));
+    VG_CHECK_INT_EQ(vg_session_profile_nodes(s, NULL, 0), 0);
     vg_session_destroy(s);
     vg_model_destroy(m);
     eng_rmdir(dir);
@@ -797,6 +847,7 @@ static void test_f16(void) {
 static const vg_test_case cases[] = {
     {"float16 conversion", test_f16},
     {"synthetic model: quantised weights, fused conv", test_synth_run},
+    {"per-node profile", test_profile_nodes},
     {"second run allocates nothing; plan per shape", test_run_no_alloc},
     {"out-of-memory sweep: load, session, run", test_oom_sweep},
     {"bad: truncated model.json", test_bad_truncated_json},

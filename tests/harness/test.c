@@ -98,8 +98,11 @@ const char *vg_test_shared_dir(void) {
     const char *env = getenv("VIGIL_SHARED");
     if (env && *env)
         return is_dir(env) ? env : NULL;
-    snprintf(buf, sizeof(buf), "%s/../shared", vg_test_source_dir());
-    if (is_dir(buf))
+    char rel[4096];
+    snprintf(rel, sizeof(rel), "%s/../shared", vg_test_source_dir());
+    /* absolute, so that paths made from it (symlinks in temporary folders) work anywhere
+     * when a test binary is run by hand from the build folder */
+    if (is_dir(rel) && realpath(rel, buf))
         return buf;
     return NULL;
 }
