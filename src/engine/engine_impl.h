@@ -52,15 +52,34 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes,
 void      vgi_plan_destroy(vgi_plan *p);
 
 /*
+ * A host arena that the plans of one session share: the session runs one plan at a
+ * time, and outputs are borrowed only until the next run, so plans for different
+ * input shapes need not hold activation memory each. It grows to the largest plan;
+ * when it must grow, grow(user) is called first and must destroy every plan that
+ * uses it (they point into the old block).
+ */
+typedef struct vgi_arena {
+    unsigned char      *ptr;
+    size_t              cap;
+    struct vgi_backend *be; /* whose host_alloc made ptr; NULL: vg_aligned_alloc */
+    void (*grow)(void *user);
+    void *user;
+} vgi_arena;
+
+/* Frees a's block (the plans that used it must be gone). */
+void vgi_arena_free(vgi_arena *a);
+
+/*
  * Same, with a fallback chain: each node goes to the first of pref -> fb ->
  * ref whose supports_node() accepts it. `fb` may be NULL (cpu/ref sessions:
  * identical to vgi_plan_create); GPU sessions pass the cpu backend. The host
- * arena comes from pref's host_alloc when pref has one.
+ * arena comes from pref's host_alloc when pref has one; with `shared`, the
+ * plan's arena is that shared block (grown first when too small), else its own.
  */
 vg_status vgi_plan_create_chain(const vgi_graph *g, const vg_shape *input_shapes,
                                 struct vgi_backend *pref, struct vgi_backend *fb,
-                                struct vgi_backend *ref, bool profile, vgi_plan **out,
-                                vgi_err *err);
+                                struct vgi_backend *ref, bool profile, vgi_arena *shared,
+                                vgi_plan **out, vgi_err *err);
 
 /* True when the plan was built for exactly these input shapes. */
 bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes);

@@ -43,6 +43,7 @@ struct vg_session {
     int             n_plans;
     vgi_plan       *cur; /* plan of the last successful run */
     bool            ran;
+    vgi_arena       arena; /* the plans' shared activation arena */
     char            errmsg[1024];
 };
 
@@ -242,6 +243,7 @@ void vg_session_destroy(vg_session *s) {
         return;
     for (int i = 0; i < s->n_plans; i++)
         vgi_plan_destroy(s->plans[i]);
+    vgi_arena_free(&s->arena);
     vgi_backend_destroy(&s->pref);
     vgi_backend_destroy(&s->fb);
     vgi_backend_destroy(&s->ref);
@@ -417,6 +419,17 @@ vg_status vg_session_set_input(vg_session *s, const char *name, const vg_tensor 
     return VG_OK;
 }
 
+/* The shared arena must grow: every plan points into the old block, so all go (they
+ * are rebuilt when their shapes come back). */
+static void drop_plans(void *user) {
+    vg_session *s = user;
+    for (int i = 0; i < s->n_plans; i++)
+        vgi_plan_destroy(s->plans[i]);
+    s->n_plans = 0;
+    s->cur     = NULL;
+    s->ran     = false;
+}
+
 static vg_status get_plan(vg_session *s, vgi_plan **out) {
     const vgi_graph *g = s->m->g;
     for (int i = 0; i < g->n_inputs; i++)
@@ -429,10 +442,12 @@ static vg_status get_plan(vg_session *s, vgi_plan **out) {
             return VG_OK;
         }
     vgi_err err;
-    err.msg[0]   = '\0';
-    vgi_plan *p  = NULL;
-    vg_status st = vgi_plan_create_chain(g, s->in_shapes, &s->pref, s->fb.iface ? &s->fb : NULL,
-                                         &s->ref, s->profile, &p, &err);
+    err.msg[0]    = '\0';
+    vgi_plan *p   = NULL;
+    s->arena.grow = drop_plans;
+    s->arena.user = s;
+    vg_status st  = vgi_plan_create_chain(g, s->in_shapes, &s->pref, s->fb.iface ? &s->fb : NULL,
+                                          &s->ref, s->profile, &s->arena, &p, &err);
     if (st)
         return sess_err(s, st, "%s", err.msg[0] ? err.msg : vg_status_str(st));
     if (s->n_plans == VG_SESSION_MAX_PLANS) {

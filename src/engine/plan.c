@@ -23,7 +23,8 @@
  *     input/output, or is constant; it is then kept in plain layout.
  *  5. Memory: every run-time value (and graph input) gets a slot in one
  *     host arena (from the preferred backend's host_alloc when it has one,
- *     e.g. page-locked memory for asynchronous GPU copies); slots are
+ *     e.g. page-locked memory for asynchronous GPU copies; in a session, one
+ *     block shared by the session's plans, see vgi_arena); slots are
  *     reused between values whose lifetimes (first definition .. last use,
  *     in execution steps) do not overlap; aliases
  *     share their root's slot, whose lifetime covers all of them. Placement
@@ -62,7 +63,8 @@ struct vgi_plan {
     int              n_segs;
     unsigned char   *arena;
     size_t           arena_bytes;
-    vgi_backend     *arena_be; /* backend whose host_alloc made the arena, or NULL */
+    vgi_backend     *arena_be;     /* backend whose host_alloc made the arena, or NULL */
+    bool             arena_shared; /* the arena is a vgi_arena's block: not ours to free */
     bool             profile;
     int64_t         *prof_ns; /* per exec entry */
     const char     **prof_be; /* per exec entry */
@@ -110,11 +112,42 @@ void vgi_plan_destroy(vgi_plan *p) {
     vg_free(p->in_shapes);
     vg_free(p->prof_ns);
     vg_free(p->prof_be);
-    if (p->arena_be)
+    if (p->arena_shared) /* the session's */
+        p->arena = NULL;
+    else if (p->arena_be)
         p->arena_be->iface->host_free(p->arena_be->ctx, p->arena);
     else
         vg_aligned_free(p->arena);
     vg_free(p);
+}
+
+void vgi_arena_free(vgi_arena *a) {
+    if (a->be)
+        a->be->iface->host_free(a->be->ctx, a->ptr);
+    else
+        vg_aligned_free(a->ptr);
+    a->ptr = NULL;
+    a->cap = 0;
+    a->be  = NULL;
+}
+
+/* A block of at least `bytes` from the shared arena a: the current one, or (after
+ * a->grow() has destroyed the plans using it) a larger one from host_be. */
+static unsigned char *arena_take(vgi_arena *a, size_t bytes, vgi_backend *host_be) {
+    if (a->ptr && a->cap >= bytes && a->be == host_be)
+        return a->ptr;
+    if (a->ptr) {
+        if (a->grow)
+            a->grow(a->user);
+        vgi_arena_free(a);
+    }
+    a->ptr = host_be ? host_be->iface->host_alloc(host_be->ctx, bytes)
+                     : vg_aligned_alloc(ARENA_ALIGN, bytes);
+    if (!a->ptr)
+        return NULL;
+    a->cap = bytes;
+    a->be  = host_be;
+    return a->ptr;
 }
 
 bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes) {
@@ -125,7 +158,7 @@ bool vgi_plan_matches(const vgi_plan *p, const vg_shape *input_shapes) {
 }
 
 static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of_node, int *alias,
-                             vgi_backend *host_be, vgi_err *err) {
+                             vgi_backend *host_be, vgi_arena *shared, vgi_err *err) {
     const vgi_graph *g  = p->g;
     int              nv = g->n_values;
     /* Arena values: graph inputs and outputs of executed or elided nodes. */
@@ -215,7 +248,13 @@ static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of
     }
     p->arena_bytes = total;
     vg_status st   = VG_OK;
-    if (total && host_be) {
+    if (total && shared) {
+        p->arena = arena_take(shared, total, host_be);
+        if (p->arena)
+            p->arena_shared = true;
+        else
+            st = vgi_err_set(err, VG_E_NOMEM, "cannot allocate a %zu-byte activation arena", total);
+    } else if (total && host_be) {
         p->arena = host_be->iface->host_alloc(host_be->ctx, total);
         if (p->arena)
             p->arena_be = host_be;
@@ -244,12 +283,12 @@ static vg_status plan_memory(vgi_plan *p, const bool *is_run, const int *step_of
 
 vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes, vgi_backend *pref,
                           vgi_backend *ref, bool profile, vgi_plan **out, vgi_err *err) {
-    return vgi_plan_create_chain(g, input_shapes, pref, NULL, ref, profile, out, err);
+    return vgi_plan_create_chain(g, input_shapes, pref, NULL, ref, profile, NULL, out, err);
 }
 
 vg_status vgi_plan_create_chain(const vgi_graph *g, const vg_shape *input_shapes, vgi_backend *pref,
-                                vgi_backend *fb, vgi_backend *ref, bool profile, vgi_plan **out,
-                                vgi_err *err) {
+                                vgi_backend *fb, vgi_backend *ref, bool profile, vgi_arena *shared,
+                                vgi_plan **out, vgi_err *err) {
     *out        = NULL;
     vgi_plan *p = vg_calloc(1, sizeof(vgi_plan));
     if (!p)
@@ -396,7 +435,7 @@ vg_status vgi_plan_create_chain(const vgi_graph *g, const vg_shape *input_shapes
 
     /* Pass 5: memory. */
     st = plan_memory(p, is_run, step, alias,
-                     pref->iface->host_alloc && pref->iface->host_free ? pref : NULL, err);
+                     pref->iface->host_alloc && pref->iface->host_free ? pref : NULL, shared, err);
     if (st)
         goto fail;
 

@@ -189,7 +189,8 @@ static void test_chain_pref_fb_ref(void) {
     VG_CHECK_OK(vgi_ref_backend_create(NULL, &ref, &err));
     vg_shape  shapes[1] = {cg.g->inputs[0].shape};
     vgi_plan *p         = NULL;
-    VG_CHECK_MSG(vgi_plan_create_chain(cg.g, shapes, &pref, &fb, &ref, true, &p, &err) == VG_OK,
+    VG_CHECK_MSG(vgi_plan_create_chain(cg.g, shapes, &pref, &fb, &ref, true, NULL, &p, &err) ==
+                     VG_OK,
                  "%s", err.msg);
 
     /* Assignment and segments. */
@@ -280,7 +281,7 @@ static void test_chain_without_fallback(void) {
         vgi_plan *p         = NULL;
         vg_status st =
             variant ? vgi_plan_create(cg.g, shapes, &pref, &ref, false, &p, &err)
-                    : vgi_plan_create_chain(cg.g, shapes, &pref, NULL, &ref, false, &p, &err);
+                    : vgi_plan_create_chain(cg.g, shapes, &pref, NULL, &ref, false, NULL, &p, &err);
         VG_CHECK_MSG(st == VG_OK, "%s", err.msg);
         int segs, npref, nref;
         vgi_plan_counts(p, &segs, &npref, &nref);
@@ -316,7 +317,7 @@ static void test_chain_fallback_is_ref(void) {
     VG_CHECK_OK(vgi_ref_backend_create(NULL, &ref, &err));
     vg_shape  shapes[1] = {cg.g->inputs[0].shape};
     vgi_plan *p         = NULL;
-    VG_CHECK_OK(vgi_plan_create_chain(cg.g, shapes, &pref, &ref, &ref, false, &p, &err));
+    VG_CHECK_OK(vgi_plan_create_chain(cg.g, shapes, &pref, &ref, &ref, false, NULL, &p, &err));
     int segs, npref, nref;
     vgi_plan_counts(p, &segs, &npref, &nref);
     VG_CHECK_INT_EQ(segs, 6);
@@ -345,7 +346,8 @@ static vg_status oom_body(void *arg) {
     oom_arg *a         = arg;
     vgi_err  err       = {{0}};
     vg_shape shapes[1] = {a->cg.g->inputs[0].shape};
-    return vgi_plan_create_chain(a->cg.g, shapes, &a->pref, &a->fb, &a->ref, true, &a->p, &err);
+    return vgi_plan_create_chain(a->cg.g, shapes, &a->pref, &a->fb, &a->ref, true, NULL, &a->p,
+                                 &err);
 }
 
 static void oom_cleanup(void *arg) {

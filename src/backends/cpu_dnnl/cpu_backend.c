@@ -38,8 +38,10 @@
  * shared by every plan of the instance (one plan per input shape: a pose model run with
  * batches 1, 2, 4 ... would otherwise hold one packed copy of its weights per batch
  * size): they are looked up by the model constant they come from and the packed layout,
- * and counted, and the last plan to let go frees them. The scratchpad is shared by all
- * steps of the segment. Nothing is allocated by run_node() or segment_run().
+ * and stay until the instance goes, so plans rebuilt after the session dropped them
+ * (a larger shared arena, or more shapes than it keeps plans for) do not pack again.
+ * The scratchpad is shared by all steps of the segment. Nothing is allocated by
+ * run_node() or segment_run().
  *
  * Fusion (decided here, not in the IR): a convolution takes its IR activation as
  * eltwise post-ops; following nodes that read only its output fold in too: unary
@@ -64,12 +66,11 @@
 #include "vigil/log.h"
 
 /* Packed weights shared by the instance's plans (see DESIGN, Memory). The source is a
- * model constant, which outlives every plan. */
+ * model constant, which outlives the instance. */
 typedef struct packed_w {
     const void        *src;
     dnnl_memory_desc_t src_md, md;
     void              *data;
-    int                refs;
 } packed_w;
 
 typedef struct cpu_ctx {
@@ -110,9 +111,7 @@ typedef struct seg_state {
     size_t   own_bytes, weight_bytes, act_bytes, pool_bytes; /* totals, for the debug log */
     void    *scratch;
     size_t   scratch_bytes;
-    void   **wrefs; /* packed weights this segment holds a reference to (cpu_ctx.pw data) */
-    int      n_wrefs, cap_wrefs;
-    int      n_packed; /* of those, packed by this segment (the others were shared) */
+    int      n_packed, n_shared; /* weight tensors packed here / found packed (debug log) */
 } seg_state;
 
 #define MAX_REPS 3
@@ -175,28 +174,18 @@ static bool md_eq(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
 }
 
 /*
- * The weights at src (layout src_md) packed into layout md: the instance's shared copy
- * when a plan already packed them, else packed now. The segment holds one reference,
- * dropped by cpu_segment_release().
+ * The weights at src (layout src_md) packed into layout md: the instance's copy when a
+ * plan already packed them, else packed now and kept for the instance's life.
  */
 static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_desc_t *src_md,
                                 const dnnl_memory_desc_t *md, void **out) {
     cpu_ctx   *c = b->c;
     seg_state *s = b->s;
-    if (s->n_wrefs == s->cap_wrefs) {
-        int    cap = s->cap_wrefs ? 2 * s->cap_wrefs : 32;
-        void **p   = vg_realloc(s->wrefs, (size_t)cap * sizeof(*p));
-        if (!p)
-            return vgi_err_set(b->err, VG_E_NOMEM, "cpu backend: out of memory");
-        s->wrefs     = p;
-        s->cap_wrefs = cap;
-    }
     for (int i = 0; i < c->n_pw; i++) {
         packed_w *e = &c->pw[i];
         if (e->src == src && md_eq(&e->src_md, src_md) && md_eq(&e->md, md)) {
-            e->refs++;
-            s->wrefs[s->n_wrefs++] = e->data;
-            *out                   = e->data;
+            s->n_shared++;
+            *out = e->data;
             return VG_OK;
         }
     }
@@ -219,26 +208,11 @@ static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_d
         vg_aligned_free(data);
         return fail_dnnl(b, st);
     }
-    c->pw[c->n_pw++] =
-        (packed_w){.src = src, .src_md = *src_md, .md = *md, .data = data, .refs = 1};
-    s->wrefs[s->n_wrefs++] = data;
+    c->pw[c->n_pw++] = (packed_w){.src = src, .src_md = *src_md, .md = *md, .data = data};
     s->n_packed++;
     s->weight_bytes += bytes;
     *out = data;
     return VG_OK;
-}
-
-/* Drops one reference to the shared packed weights at data. */
-static void unref_weights(cpu_ctx *c, void *data) {
-    for (int i = 0; i < c->n_pw; i++) {
-        if (c->pw[i].data != data)
-            continue;
-        if (--c->pw[i].refs == 0) {
-            vg_aligned_free(data);
-            c->pw[i] = c->pw[--c->n_pw];
-        }
-        return;
-    }
 }
 
 /* Owned memory for an activation (a value's layout or a copy): only a placeholder now;
@@ -2282,12 +2256,10 @@ static vg_status pool_acts(seg_state *s, vgi_err *err) {
 }
 
 static void cpu_segment_release(void *ctx, void *state) {
+    (void)ctx;
     seg_state *s = state;
     if (!s)
         return;
-    for (int i = 0; i < s->n_wrefs; i++)
-        unref_weights(ctx, s->wrefs[i]);
-    vg_free(s->wrefs);
     for (int i = 0; i < s->n_steps; i++)
         vgi_dnnl_prim_fini(&s->steps[i].prim);
     for (int i = 0; i < s->n_own; i++)
@@ -2408,9 +2380,8 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
            "%d shared with other plans, %.1f MB of activation buffers pooled into %.1f MB, "
            "%.1f MB scratchpad",
            seg->index, seg->n_nodes, s->n_steps, (double)s->own_bytes / 1048576.0, s->n_packed,
-           (double)s->weight_bytes / 1048576.0, s->n_wrefs - s->n_packed,
-           (double)s->act_bytes / 1048576.0, (double)s->pool_bytes / 1048576.0,
-           (double)s->scratch_bytes / 1048576.0);
+           (double)s->weight_bytes / 1048576.0, s->n_shared, (double)s->act_bytes / 1048576.0,
+           (double)s->pool_bytes / 1048576.0, (double)s->scratch_bytes / 1048576.0);
     *state = s;
     return VG_OK;
 }
@@ -2451,7 +2422,7 @@ static void cpu_destroy(void *ctx) {
     cpu_ctx *c = ctx;
     if (!c)
         return;
-    for (int i = 0; i < c->n_pw; i++) /* none left once every plan is gone */
+    for (int i = 0; i < c->n_pw; i++)
         vg_aligned_free(c->pw[i].data);
     vg_free(c->pw);
     vgi_dnnl_fini(&c->d);
