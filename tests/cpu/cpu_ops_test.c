@@ -312,38 +312,33 @@ static void test_unary(void) {
     }
 }
 
+/* Concat of a (dims d) and b (d with d[axis] = bdim) along axis, on `threads` threads. */
+static void check_concat2(const int64_t d[4], int axis, int64_t bdim, int threads) {
+    tg t;
+    tg_init(&t);
+    int64_t db[4] = {d[0], d[1], d[2], d[3]};
+    db[axis]      = bdim;
+    int       a = tg_input(&t, "a", 4, d), b = tg_input(&t, "b", 4, db);
+    vgi_attrs ax;
+    memset(&ax, 0, sizeof(ax));
+    ax.axis.axis = axis;
+    int in[2]    = {a, b};
+    tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "cat", in, 2, &ax));
+    tg_check(&t, "cpu", threads);
+}
+
 /* Large concats are copied by two threads, each taking half of the output bytes: axis 1
  * (few large pieces, the split inside a piece) and axis 3 (many small pieces). */
 static void test_concat_threads(void) {
-    for (int axis = 1; axis < 4; axis += 2) {
-        tg t;
-        tg_init(&t);
-        int64_t da[4] = {2, 37, 41, 29}, db[4] = {2, 37, 41, 29};
-        db[axis]    = 23;
-        int       a = tg_input(&t, "a", 4, da), b = tg_input(&t, "b", 4, db);
-        vgi_attrs ax;
-        memset(&ax, 0, sizeof(ax));
-        ax.axis.axis = axis;
-        int in[2]    = {a, b};
-        tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "cat", in, 2, &ax));
-        tg_check(&t, "cpu", 2);
-    }
+    const int64_t d[4] = {2, 37, 41, 29};
+    check_concat2(d, 1, 23, 2);
+    check_concat2(d, 3, 23, 2);
 }
 
 static void test_concat(void) {
-    for (int axis = 0; axis < 4; axis++) {
-        tg t;
-        tg_init(&t);
-        int64_t da[4] = {3, 5, 7, 13}, db[4] = {3, 5, 7, 13};
-        db[axis]    = axis == 3 ? 19 : 2;
-        int       a = tg_input(&t, "a", 4, da), b = tg_input(&t, "b", 4, db);
-        vgi_attrs ax;
-        memset(&ax, 0, sizeof(ax));
-        ax.axis.axis = axis;
-        int in[2]    = {a, b};
-        tg_output(&t, tg_node(&t, VGI_OP_CONCAT, "cat", in, 2, &ax));
-        tg_check(&t, "cpu", 1);
-    }
+    const int64_t d[4] = {3, 5, 7, 13};
+    for (int axis = 0; axis < 4; axis++)
+        check_concat2(d, axis, axis == 3 ? 19 : 2, 1);
 }
 
 /* YOLOv7's ELAN block: convs whose blocked outputs are concatenated on the channel axis
