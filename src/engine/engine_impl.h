@@ -52,9 +52,9 @@ vg_status vgi_plan_create(const vgi_graph *g, const vg_shape *input_shapes,
 void      vgi_plan_destroy(vgi_plan *p);
 
 /*
- * A host arena that the plans of one session share: the session runs one plan at a
- * time, and outputs are borrowed only until the next run, so plans for different
- * input shapes need not hold activation memory each. It grows to the largest plan;
+ * A host arena that the plans of one session share (CPU sessions): the session runs one
+ * plan at a time, and outputs are borrowed only until the next run, so plans for
+ * different input shapes need not hold activation memory each. It grows to the largest plan;
  * when it must grow, grow(user) is called first and must destroy every plan that
  * uses it (they point into the old block).
  */

@@ -446,8 +446,12 @@ static vg_status get_plan(vg_session *s, vgi_plan **out) {
     vgi_plan *p   = NULL;
     s->arena.grow = drop_plans;
     s->arena.user = s;
-    vg_status st  = vgi_plan_create_chain(g, s->in_shapes, &s->pref, s->fb.iface ? &s->fb : NULL,
-                                          &s->ref, s->profile, &s->arena, &p, &err);
+    /* Host-memory backends share one arena across plans. A GPU backend (it has its own
+     * host_alloc, for page-locked staging) does not: dropping its plans when the arena
+     * grows would mean uploading the weights and searching cuDNN's algorithms again. */
+    vgi_arena *shared = s->pref.iface->host_alloc ? NULL : &s->arena;
+    vg_status  st = vgi_plan_create_chain(g, s->in_shapes, &s->pref, s->fb.iface ? &s->fb : NULL,
+                                          &s->ref, s->profile, shared, &p, &err);
     if (st)
         return sess_err(s, st, "%s", err.msg[0] ? err.msg : vg_status_str(st));
     if (s->n_plans == VG_SESSION_MAX_PLANS) {
