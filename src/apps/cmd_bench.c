@@ -290,9 +290,15 @@ static void accumulate(prof_acc *acc, int *n_acc, const vg_profile_entry *e, int
     }
 }
 
+/* Median of n sorted values. */
+static int64_t median_i64(const int64_t *sorted, int n) {
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 /* Per-node times of every timed run (profile): runs x nodes, then medians. */
 typedef struct node_prof {
     vg_profile_node *nodes; /* of the first run: names, ops, backends, MACs */
+    vg_profile_node *cur;   /* the run being recorded */
     int64_t         *ns;    /* [node][run] */
     int              n;
     int64_t         *med;   /* median ns per node */
@@ -305,20 +311,16 @@ static int node_prof_add(node_prof *np, const vg_session *s, int run, int runs) 
         if (n <= 0)
             return 0;
         np->nodes = calloc((size_t)n, sizeof(*np->nodes));
+        np->cur   = calloc((size_t)n, sizeof(*np->cur));
         np->ns    = calloc((size_t)n * (size_t)runs, sizeof(int64_t));
-        if (!np->nodes || !np->ns)
+        if (!np->nodes || !np->cur || !np->ns)
             return -1;
         np->n = n;
     }
-    vg_profile_node *cur = malloc((size_t)np->n * sizeof(*cur));
-    if (!cur)
-        return -1;
-    int n = vg_session_profile_nodes(s, cur, np->n);
-    if (run == 0)
-        memcpy(np->nodes, cur, (size_t)np->n * sizeof(*cur));
+    vg_profile_node *cur = run == 0 ? np->nodes : np->cur;
+    int              n   = vg_session_profile_nodes(s, cur, np->n);
     for (int k = 0; k < np->n && k < n; k++)
         np->ns[(size_t)k * (size_t)runs + (size_t)run] = cur[k].ns;
-    free(cur);
     return 0;
 }
 
@@ -339,7 +341,7 @@ static int node_prof_finish(node_prof *np, int runs) {
     for (int k = 0; k < np->n; k++) {
         int64_t *t = np->ns + (size_t)k * (size_t)runs;
         qsort(t, (size_t)runs, sizeof(int64_t), cmp_i64);
-        np->med[k]   = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        np->med[k]   = median_i64(t, runs);
         np->order[k] = k;
     }
     g_med = np->med;
@@ -349,6 +351,7 @@ static int node_prof_finish(node_prof *np, int runs) {
 
 static void node_prof_free(node_prof *np) {
     free(np->nodes);
+    free(np->cur);
     free(np->ns);
     free(np->med);
     free(np->order);
@@ -454,11 +457,9 @@ int cmd_bench(int argc, char **argv) {
     double sum = 0;
     for (int i = 0; i < o.runs; i++)
         sum += (double)times[i];
-    double median =
-        (double)(o.runs % 2 ? times[o.runs / 2] : (times[o.runs / 2 - 1] + times[o.runs / 2]) / 2) /
-        1e6;
-    int           p90i = (int)((o.runs * 9 + 9) / 10) - 1;
-    double        p90  = (double)times[p90i < 0 ? 0 : p90i] / 1e6;
+    double        median = (double)median_i64(times, o.runs) / 1e6;
+    int           p90i   = (int)((o.runs * 9 + 9) / 10) - 1;
+    double        p90    = (double)times[p90i < 0 ? 0 : p90i] / 1e6;
     double        mean = sum / o.runs / 1e6, minv = (double)times[0] / 1e6;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

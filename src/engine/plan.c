@@ -23,8 +23,8 @@
  *     input/output, or is constant; it is then kept in plain layout.
  *  5. Memory: every run-time value (and graph input) gets a slot in one
  *     host arena (from the preferred backend's host_alloc when it has one,
- *     e.g. page-locked memory for asynchronous GPU copies; in a session, one
- *     block shared by the session's plans, see vgi_arena); slots are
+ *     e.g. page-locked memory for asynchronous GPU copies; in a CPU session,
+ *     one block shared by the session's plans, see vgi_arena); slots are
  *     reused between values whose lifetimes (first definition .. last use,
  *     in execution steps) do not overlap; aliases
  *     share their root's slot, whose lifetime covers all of them. Placement

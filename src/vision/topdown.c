@@ -12,9 +12,10 @@
  * whose mirrored crops follow the plain ones in the same run, as the HRNet
  * decoder expects). Each chunk is decoded straight from the session's output
  * into its slice of the pose array, so no output is copied. The engine keeps
- * one plan per input shape (with one activation arena for all of them, sized
- * by the largest), so once the largest batch of a video has occurred and every
- * batch size has occurred after it, the steady state allocates nothing. With
+ * one plan per input shape (on the CPU with one activation arena for all of
+ * them, sized by the largest), so once the largest batch of a video has
+ * occurred and every batch size has occurred after it, the steady state
+ * allocates nothing. With
  * a dynamic batch, a chunk smaller than max_batch is the largest power of two
  * that fits (13 persons with max_batch 16: 8 + 4 + 1), so a video needs at
  * most 2 + log2(max_batch) plans whatever its person counts, instead of one

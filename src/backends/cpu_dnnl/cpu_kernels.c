@@ -370,12 +370,18 @@ static void run_topk(const vgi_ck *k) {
         }
 }
 
-/* Bytes [lo, hi) of a CONCAT's output: rows of (chunk 0 of source 0, chunk 1 of source 1,
- * ...), each piece copied with one memcpy (clipped at lo and hi). */
-static void concat_range(const vgi_ck *k, size_t lo, size_t hi) {
+/* Bytes in one row of a CONCAT's output (one chunk of every source). */
+static size_t concat_row(const vgi_ck *k) {
     size_t row = 0;
     for (int i = 0; i < k->nsrc; i++)
         row += k->chunk[i];
+    return row;
+}
+
+/* Bytes [lo, hi) of a CONCAT's output: rows of (chunk 0 of source 0, chunk 1 of source 1,
+ * ...), each piece copied with one memcpy (clipped at lo and hi). */
+static void concat_range(const vgi_ck *k, size_t lo, size_t hi) {
+    size_t row = concat_row(k);
     if (row == 0 || lo >= hi)
         return;
     int64_t r  = (int64_t)(lo / row);
@@ -403,21 +409,15 @@ extern int  omp_get_num_threads(void);
 
 static void concat_team(void *arg) {
     const vgi_ck *k     = arg;
-    size_t        total = 0;
-    for (int i = 0; i < k->nsrc; i++)
-        total += k->chunk[i];
-    total *= (size_t)k->outer;
-    size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+    size_t        total = concat_row(k) * (size_t)k->outer;
+    size_t        t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
     concat_range(k, total * t / nt, total * (t + 1) / nt);
 }
 
 /* Large concats are split into equal byte ranges over the instance's threads: the copy is
  * bound by memory bandwidth, which one core does not use up. */
 static void run_concat(const vgi_ck *k) {
-    size_t total = 0;
-    for (int i = 0; i < k->nsrc; i++)
-        total += k->chunk[i];
-    total *= (size_t)k->outer;
+    size_t total = concat_row(k) * (size_t)k->outer;
     if (k->threads > 1 && total >= ((size_t)256 << 10))
         GOMP_parallel(concat_team, (void *)k, (unsigned)k->threads, 0);
     else
