@@ -244,6 +244,10 @@ cudnnStatus_t cudnnSetStream(cudnnHandle_t h, cudaStream_t s) {
 const char *cudnnGetErrorString(cudnnStatus_t s) {
     return s == CUDNN_STATUS_SUCCESS ? "success (emulated)" : "failure (emulated)";
 }
+void cudnnGetLastErrorString(char *message, size_t max_size) {
+    if (message && max_size)
+        message[0] = '\0';
+}
 size_t cudnnGetVersion(void) {
     return 91300;
 }
@@ -448,18 +452,31 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     (void)h, (void)z;
     float a2 = *(const float *)alpha2;
     if (*(const float *)alpha1 != 1.0f || (a2 != 0.0f && a2 != 1.0f) || zd != yd ||
-        bd->c != yd->c || bd->n != 1 || bd->h != 1 || bd->w != 1 || bd->dt != CUDNN_DATA_FLOAT ||
+        bd->c != yd->c || bd->n != 1 || bd->h != 1 || bd->w != 1 || bd->dt != yd->dt ||
         (ad->mode != CUDNN_ACTIVATION_RELU && ad->mode != CUDNN_ACTIVATION_IDENTITY))
         return CUDNN_STATUS_BAD_PARAM;
     /* cuDNN's documented restriction */
     if (ad->mode == CUDNN_ACTIVATION_IDENTITY &&
         algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)
         return CUDNN_STATUS_NOT_SUPPORTED;
-    need_dev(bias, (size_t)bd->c * 4, "conv bias");
+    /* cuDNN 9 wants the bias in y's type (a float bias with half y is refused:
+     * "biasType != biasTensor->getDataType()"); it adds it in float */
+    bool half = bd->dt == CUDNN_DATA_HALF;
+    need_dev(bias, (size_t)bd->c * (half ? 2 : 4), "conv bias");
     if (a2 != 0.0f && z == y) /* the backend passes z only as a separate residual */
         abort();
-    return emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, bias, a2 != 0.0f ? z : NULL,
-                    ad->mode == CUDNN_ACTIVATION_RELU ? VGI_CU_ACT_RELU : VGI_CU_ACT_NONE);
+    float *bf = NULL;
+    if (half) {
+        if (!(bf = malloc((size_t)bd->c * sizeof(float))))
+            abort();
+        for (int i = 0; i < bd->c; i++)
+            bf[i] = vg_f16_to_f32(((const uint16_t *)bias)[i]);
+    }
+    cudnnStatus_t st =
+        emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, half ? bf : bias, a2 != 0.0f ? z : NULL,
+                 ad->mode == CUDNN_ACTIVATION_RELU ? VGI_CU_ACT_RELU : VGI_CU_ACT_NONE);
+    free(bf);
+    return st;
 }
 
 static void bwd_perf(cudnnConvolutionBwdDataAlgoPerf_t *p, int *got) {

@@ -47,6 +47,7 @@
 #define cudnnDestroy                           vgi_emu_cudnnDestroy
 #define cudnnSetStream                         vgi_emu_cudnnSetStream
 #define cudnnGetErrorString                    vgi_emu_cudnnGetErrorString
+#define cudnnGetLastErrorString                vgi_emu_cudnnGetLastErrorString
 #define cudnnGetVersion                        vgi_emu_cudnnGetVersion
 #define cudnnCreateTensorDescriptor            vgi_emu_cudnnCreateTensorDescriptor
 #define cudnnDestroyTensorDescriptor           vgi_emu_cudnnDestroyTensorDescriptor

@@ -38,9 +38,8 @@
  * + residual Add (+ activation) through cuDNN's z input, and an activation after
  * a binary op inside the binary kernel. Whether cuDNN accepts a fused call is
  * probed once at preparation; otherwise the conv runs alone and one epilogue
- * kernel adds bias and residual and applies the activation. In fp16 every biased
- * conv is fused when cuDNN allows, so that the bias is added to the float
- * accumulator before the single rounding to f16.
+ * kernel adds bias and residual and applies the activation. fp16 convs are not
+ * fused (see prep_conv).
  *
  * View nodes (reshape, squeeze, ...) are elided by the engine; when a view's
  * source was produced by this segment, its readers here use the same device
@@ -62,6 +61,7 @@
 #include "core/core_impl.h"
 #include "engine/engine_impl.h"
 #include "vigil/alloc.h"
+#include "vigil/clock.h"
 #include "vigil/log.h"
 
 #define CONST_ALIGN   256
@@ -71,9 +71,10 @@
 typedef struct cuda_ctx {
     char name[64];
     int  ordinal;
-    bool graphs; /* replay segments as CUDA graphs (VIGIL_CUDA_GRAPHS=0: never) */
-    bool find;   /* time cuDNN's algorithms (VIGIL_CUDA_FIND=0: heuristics only,
-                    faster plan creation for many batch sizes) */
+    bool graphs;            /* replay segments as CUDA graphs (VIGIL_CUDA_GRAPHS=0: never) */
+    bool find;              /* time cuDNN's algorithms (VIGIL_CUDA_FIND=0: heuristics only,
+                               faster plan creation for many batch sizes) */
+    bool           profile; /* VIGIL_CUDA_PROFILE=1: time each step (no graphs), log at release */
     vgi_precision  prec;
     cudaStream_t   stream;
     cudnnHandle_t  dnn;
@@ -89,10 +90,23 @@ static vg_status cu_err(const cuda_ctx *c, vgi_err *err, cudaError_t e, const ch
                        cudaGetErrorName(e));
 }
 
+/* cuDNN's own account of its last failure in this thread ("" when it gives none). */
+static const char *dnn_why(char *buf, size_t n) {
+    buf[0] = '\0';
+#if CUDNN_MAJOR >= 9
+    cudnnGetLastErrorString(buf, n);
+    buf[n - 1] = '\0';
+#endif
+    return buf;
+}
+
 static vg_status dnn_err(const cuda_ctx *c, vgi_err *err, cudnnStatus_t s, const char *what,
                          const char *node) {
-    return vgi_err_set(err, VG_E_BACKEND, "%s: %s%s%s%s: %s", c->name, node ? "node '" : "",
-                       node ? node : "", node ? "': " : "", what, cudnnGetErrorString(s));
+    char why[256];
+    dnn_why(why, sizeof(why));
+    return vgi_err_set(err, VG_E_BACKEND, "%s: %s%s%s%s: %s (%d)%s%s", c->name,
+                       node ? "node '" : "", node ? node : "", node ? "': " : "", what,
+                       cudnnGetErrorString(s), (int)s, why[0] ? "; cuDNN says: " : "", why);
 }
 
 static vg_status blas_err(const cuda_ctx *c, vgi_err *err, cublasStatus_t s, const char *what,
@@ -174,19 +188,23 @@ typedef struct step {
 } step;
 
 typedef struct seg_state {
-    step           *steps;
-    int             n_steps, cap_steps;
-    vgi_cuda_buf   *bufs;
-    int             n_bufs, cap_bufs;
-    void           *arena; /* device */
-    size_t          arena_bytes;
-    void           *cpool; /* device: constants */
-    size_t          cpool_bytes;
-    void           *ws; /* device: cuDNN workspace */
-    size_t          ws_bytes;
-    cudaGraphExec_t graph; /* the steps captured on the second run, replayed after */
-    int             runs;
-    bool            no_graph; /* capture failed once: plain runs from now on */
+    step            *steps;
+    int              n_steps, cap_steps;
+    vgi_cuda_buf    *bufs;
+    int              n_bufs, cap_bufs;
+    void            *arena; /* device */
+    size_t           arena_bytes;
+    void            *cpool; /* device: constants */
+    size_t           cpool_bytes;
+    void            *ws; /* device: cuDNN workspace */
+    size_t           ws_bytes;
+    cudaGraphExec_t  graph; /* the steps captured on the second run, replayed after */
+    int              runs;
+    bool             no_graph; /* capture failed once: plain runs from now on */
+    int64_t         *prof_ns;  /* VIGIL_CUDA_PROFILE: per step, summed over prof_runs */
+    int              prof_runs;
+    const vgi_graph *g; /* for the profile's node names */
+    int              index;
 } seg_state;
 
 /* Per value, while building. */
@@ -1072,17 +1090,18 @@ static vg_status prep_conv(builder *b) {
                n->name);
     }
     /*
-     * Bias (and ReLU) fused into cuDNN's epilogue, with the bias in float32 added to the
-     * float accumulator: in fp16 this is about accuracy, not only speed (rounding the
-     * conv output to f16 before adding a large folded-BatchNorm bias loses the digits
-     * that survive the cancellation), so fp16 fuses every biased conv (IDENTITY plus the
-     * activation kernel when it is not ReLU); fp32 fuses conv+bias+ReLU only. Marked
-     * here, probed once buffers exist (choose_algos), dropped if cuDNN refuses.
+     * Bias and ReLU (or a residual) fused into cuDNN's epilogue in fp32. fp16 does not
+     * fuse: cuDNN 9 wants the bias in y's type there, and with an f16 bias the fused
+     * call (accepted) gave wrong outputs on an H100 (MoveNet MultiPose off by up to 93%
+     * of the output's range; 4182 instead of 3239 poses/s for HRNet-W32 at batch 64), so
+     * fp16 convolutions run alone and the epilogue kernel adds the float bias, the
+     * residual and the activation. Marked here, probed once buffers exist
+     * (choose_algos), dropped if cuDNN refuses.
      */
-    bool fuse = has_bias && (act == VGI_CU_ACT_RELU || s.dt == VGI_CU_F16 || add_id >= 0);
+    bool fuse = has_bias && s.dt == VGI_CU_F32 && (act == VGI_CU_ACT_RELU || add_id >= 0);
     if (s.impl == CONV_CUDNN && fuse &&
         cudnnCreateTensorDescriptor(&s.bd) == CUDNN_STATUS_SUCCESS &&
-        cudnnSetTensor4dDescriptor(s.bd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, (int)y.C, 1, 1) ==
+        cudnnSetTensor4dDescriptor(s.bd, CUDNN_TENSOR_NCHW, dty, 1, (int)y.C, 1, 1) ==
             CUDNN_STATUS_SUCCESS &&
         cudnnCreateActivationDescriptor(&s.ad) == CUDNN_STATUS_SUCCESS &&
         cudnnSetActivationDescriptor(
@@ -1794,6 +1813,13 @@ static cudnnStatus_t conv_fused_call(cuda_ctx *c, seg_state *s, const step *st,
         st->z ? &one : &zero, st->yd, st->z ? st->z : st->y, st->bd, st->t1, st->ad, st->yd, st->y);
 }
 
+static cudnnStatus_t conv_plain_call(cuda_ctx *c, seg_state *s, const step *st,
+                                     cudnnConvolutionFwdAlgo_t algo) {
+    const float one = 1.0f, zero = 0.0f;
+    return cudnnConvolutionForward(c->dnn, &one, st->xd, st->x, st->wd, st->t0, st->cd, algo, s->ws,
+                                   s->ws_bytes, &zero, st->yd, st->y);
+}
+
 /* Convolutions with identical descriptors share one algorithm search. */
 typedef struct algo_key {
     int                       d[16];
@@ -1964,6 +1990,31 @@ static vg_status choose_algos(cuda_ctx *c, seg_state *s, const vgi_segment *seg,
         else
             st->impl = CONV_CUDNN;
     }
+    /* and each plain one: the heuristic fallback above, and a search result shared by
+     * descriptors that differ where the key does not look, can name an algorithm that the
+     * call refuses. Then IMPLICIT_GEMM (no workspace, the most general), else the direct
+     * kernel, with a warning that says why. */
+    for (int i = 0; i < s->n_steps; i++) {
+        step *st = &s->steps[i];
+        if (st->kind != S_CONV || st->deconv || st->impl != CONV_CUDNN)
+            continue;
+        cudnnStatus_t ds = conv_plain_call(c, s, st, st->algo);
+        if (ds == CUDNN_STATUS_SUCCESS)
+            continue;
+        char why[256];
+        dnn_why(why, sizeof(why));
+        int was = (int)st->algo;
+        if (st->algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM &&
+            conv_plain_call(c, s, st, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM) ==
+                CUDNN_STATUS_SUCCESS)
+            st->algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+        else
+            st->impl = CONV_DIRECT;
+        vg_log(c->name, VG_LOG_WARN,
+               "node '%s': cuDNN refused forward algorithm %d (%s%s%s); using %s",
+               seg->g->nodes[st->node].name, was, cudnnGetErrorString(ds), why[0] ? ": " : "", why,
+               st->impl == CONV_DIRECT ? "the direct kernel" : "IMPLICIT_GEMM");
+    }
     cudaError_t e = cudaStreamSynchronize(c->stream);
     if (e != cudaSuccess)
         return cu_err(c, err, e, "convolution set-up", NULL);
@@ -1973,12 +2024,81 @@ static vg_status choose_algos(cuda_ctx *c, seg_state *s, const vgi_segment *seg,
 /* ---- vtable ------------------------------------------------------------------------------------
  */
 
+static const char *step_kind_name(const step *st) {
+    static const char *const names[] = {"h2d",     "d2h",    "convert", "fill", "copy",
+                                        "unary",   "binary", "conv",    "pool", "resize",
+                                        "softmax", "reduce", "argmax",  "gemm"};
+    if (st->kind == S_CONV)
+        return st->deconv                ? "deconv"
+               : st->impl == CONV_DIRECT ? "conv-direct"
+               : st->impl == CONV_FUSED  ? "conv-fused"
+                                         : "conv-cudnn";
+    return (unsigned)st->kind < sizeof(names) / sizeof(names[0]) ? names[st->kind] : "?";
+}
+
+/* VIGIL_CUDA_PROFILE=1: what each kind of step and the slowest steps cost per run (host
+ * clock around each step, synchronised: launch latency included). */
+static void log_profile(const cuda_ctx *c, const seg_state *s) {
+    if (!s->prof_ns || s->prof_runs < 1)
+        return;
+    enum { KINDS = 20, TOP = 15 };
+    const char *kname[KINDS];
+    double      kms[KINDS];
+    int         kcount[KINDS], nk = 0, top[TOP], nt = 0;
+    double      total = 0;
+    for (int i = 0; i < s->n_steps; i++) {
+        const char *k  = step_kind_name(&s->steps[i]);
+        double      ms = (double)s->prof_ns[i] / 1e6 / s->prof_runs;
+        int         j  = 0;
+        while (j < nk && strcmp(kname[j], k))
+            j++;
+        if (j == nk && nk < KINDS)
+            kname[nk] = k, kms[nk] = 0, kcount[nk] = 0, nk++;
+        if (j < nk)
+            kms[j] += ms, kcount[j]++;
+        total += ms;
+        /* insertion into the top list, slowest first */
+        int pos = nt < TOP ? nt++ : TOP;
+        while (pos > 0 && s->prof_ns[top[pos - 1]] < s->prof_ns[i]) {
+            if (pos < TOP)
+                top[pos] = top[pos - 1];
+            pos--;
+        }
+        if (pos < TOP)
+            top[pos] = i;
+    }
+    vg_log(c->name, VG_LOG_INFO, "profile: segment %d, %d steps, %.3f ms per run (%d runs)",
+           s->index, s->n_steps, total, s->prof_runs);
+    for (int j = 0; j < nk; j++)
+        vg_log(c->name, VG_LOG_INFO, "profile:   %-12s %4d steps %9.3f ms %5.1f%%", kname[j],
+               kcount[j], kms[j], total > 0 ? 100.0 * kms[j] / total : 0.0);
+    for (int t = 0; t < nt; t++) {
+        const step *st = &s->steps[top[t]];
+        const char *nm = st->node >= 0 ? s->g->nodes[st->node].name : "(boundary)";
+        if (st->kind == S_CONV) {
+            const vgi_cu_conv_args *a = &st->u.conv;
+            vg_log(c->name, VG_LOG_INFO,
+                   "profile:   %8.3f ms %-11s %s: %lldx%lldx%lldx%lld -> %lld ch, %lldx%lld "
+                   "s%lld g%lld%s",
+                   (double)s->prof_ns[top[t]] / 1e6 / s->prof_runs, step_kind_name(st), nm,
+                   (long long)a->x.N, (long long)a->x.C, (long long)a->x.H, (long long)a->x.W,
+                   (long long)a->y.C, (long long)a->kh, (long long)a->kw, (long long)a->sh,
+                   (long long)a->groups, a->x.sc == 1 ? " nhwc" : "");
+        } else {
+            vg_log(c->name, VG_LOG_INFO, "profile:   %8.3f ms %-11s %s (%lld elements)",
+                   (double)s->prof_ns[top[t]] / 1e6 / s->prof_runs, step_kind_name(st), nm,
+                   (long long)st->n);
+        }
+    }
+}
+
 static void cuda_segment_release(void *ctx, void *state) {
     cuda_ctx  *c = ctx;
     seg_state *s = state;
     if (!s)
         return;
     cudaSetDevice(c->ordinal);
+    log_profile(c, s);
     for (int i = 0; i < s->n_steps; i++)
         step_destroy_descs(&s->steps[i]);
     /* nothing of this segment may still be in flight when its memory goes */
@@ -1989,6 +2109,7 @@ static void cuda_segment_release(void *ctx, void *state) {
     cudaFree(s->cpool);
     cudaFree(s->ws);
     (void)cudaGetLastError();
+    vg_free(s->prof_ns);
     vg_free(s->steps);
     vg_free(s->bufs);
     vg_free(s);
@@ -2064,7 +2185,9 @@ static vg_status cuda_segment_prepare(void *ctx, const vgi_segment *seg, void **
         }
     }
     bind_steps(s);
-    st = choose_algos(c, s, seg, err);
+    s->g     = seg->g;
+    s->index = seg->index;
+    st       = choose_algos(c, s, seg, err);
     if (st)
         goto done;
     vg_log(c->name, VG_LOG_DEBUG,
@@ -2127,8 +2250,7 @@ static vg_status run_conv(cuda_ctx *c, seg_state *s, const step *st, const char 
                                 st->act, st->act_a, st->act_b);
         return e ? cu_err(c, err, (cudaError_t)e, "direct convolution kernel", node) : VG_OK;
     default:
-        ds = cudnnConvolutionForward(c->dnn, &one, st->xd, st->x, st->wd, st->t0, st->cd, st->algo,
-                                     s->ws, s->ws_bytes, &zero, st->yd, st->y);
+        ds = conv_plain_call(c, s, st, st->algo);
         if (ds != CUDNN_STATUS_SUCCESS)
             return dnn_err(c, err, ds, "cudnnConvolutionForward", node);
         if (!st->t1 && !st->z && st->act == VGI_CU_ACT_NONE)
@@ -2249,6 +2371,27 @@ static bool capture_graph(cuda_ctx *c, seg_state *s, const vgi_segment *seg) {
     return false;
 }
 
+static vg_status run_profiled(cuda_ctx *c, seg_state *s, const vgi_segment *seg, vgi_err *err) {
+    if (!s->prof_ns && !(s->prof_ns = vg_calloc((size_t)s->n_steps + 1, sizeof(int64_t))))
+        return vgi_err_set(err, VG_E_NOMEM, "%s: out of host memory", c->name);
+    s->runs++;
+    s->prof_runs++;
+    for (int i = 0; i < s->n_steps; i++) {
+        int64_t   t0 = vg_clock_ns();
+        vg_status st = run_step(c, s, &s->steps[i], seg->g, err);
+        if (st) {
+            cudaStreamSynchronize(c->stream);
+            (void)cudaGetLastError();
+            return st;
+        }
+        cudaError_t e = cudaStreamSynchronize(c->stream);
+        if (e != cudaSuccess)
+            return cu_err(c, err, e, "running segment", NULL);
+        s->prof_ns[i] += vg_clock_ns() - t0;
+    }
+    return VG_OK;
+}
+
 static vg_status cuda_segment_run(void *ctx, void *state, const vgi_segment *seg, vgi_err *err) {
     cuda_ctx   *c = ctx;
     seg_state  *s = state;
@@ -2257,6 +2400,8 @@ static vg_status cuda_segment_run(void *ctx, void *state, const vgi_segment *seg
         return cu_err(c, err, e, "cudaSetDevice", NULL);
     /* the first run goes step by step (lazy module loading, cuDNN warm-up); the second
      * is captured */
+    if (c->profile && s->runs >= 1) /* the first run warms up, as with graphs */
+        return run_profiled(c, s, seg, err);
     if (!s->graph && !s->no_graph && c->graphs && s->runs >= 1 && !capture_graph(c, s, seg))
         s->no_graph = true;
     s->runs++;
@@ -2391,6 +2536,8 @@ vg_status vgi_cuda_backend_create(const vgi_device *dev, vgi_backend *out, vgi_e
     c->graphs       = !(env && !strcmp(env, "0"));
     env             = getenv("VIGIL_CUDA_FIND");
     c->find         = !(env && !strcmp(env, "0"));
+    env             = getenv("VIGIL_CUDA_PROFILE");
+    c->profile      = env && !strcmp(env, "1");
     cudaError_t    e;
     cudnnStatus_t  ds;
     cublasStatus_t bs;
