@@ -120,6 +120,8 @@ if [ "$build_only" = 0 ]; then
     gpu_name=$(echo "$gpu_line" | head -1 | cut -d, -f1)
     gpu_driver=$(echo "$gpu_line" | head -1 | cut -d, -f2 | tr -d ' ')
     note "GPU: $gpu_name, driver $gpu_driver"
+    nvidia-smi --query-gpu=name,memory.total,memory.used,clocks.sm,clocks.max.sm,temperature.gpu \
+        --format=csv || true
     record machine ok "$gpu_name, driver $gpu_driver"
 fi
 
@@ -180,7 +182,12 @@ mkdir -p "$cudnn_prefix/lib"
 ln -s "$(dirname "$cudnn_h")" "$cudnn_prefix/include"
 ln -s "$cudnn_lib" "$cudnn_prefix/lib/libcudnn.so"
 lib_path=$(dirname "$cudnn_lib"):$(dirname "$cublas_lib"):$bundle/deps/lib
+# PyTorch brings its own cuDNN and refuses an older one found first on the path
+# (then it runs without cuDNN): Python gets the original path, vigil this one.
+torch_ld=${LD_LIBRARY_PATH:-}
 export LD_LIBRARY_PATH=$lib_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export VIGIL_LD_LIBRARY_PATH=$LD_LIBRARY_PATH
+pyrun() { LD_LIBRARY_PATH=$torch_ld PYTHONUNBUFFERED=1 "$@"; }
 cublas_args=()
 if [ ! -e /usr/local/cuda/lib64/libcublas.so ] && [ ! -e /usr/local/cuda/lib/libcublas.so ]; then
     # toolkit without cuBLAS: point FindCUDAToolkit at the wheel's (versioned) libraries
@@ -223,7 +230,7 @@ mkdir -p "$shared"
 tar -C "$shared" -xJf "$bundle/shared.tar.xz"
 export VIGIL_SHARED=$shared
 t0=$(date +%s)
-if [ -n "$py" ] && PYTHONUNBUFFERED=1 timeout "$(left 200)" "$py" "$root/bench/gpu/bench.py" models \
+if [ -n "$py" ] && pyrun timeout "$(left 200)" "$py" "$root/bench/gpu/bench.py" models \
     --out "$shared"; then
     record models ok "ONNX remade with PyTorch in $(($(date +%s) - t0)) s"
 else
@@ -232,7 +239,8 @@ fi
 
 # --- 4. tests ----------------------------------------------------------------------------------------
 t0=$(date +%s)
-(cd "$build" && timeout "$(left 200)" ctest -L gpu --output-on-failure --output-junit "$out/ctest.xml" \
+# The tests share the GPU (each its own sessions and streams): 4 at a time.
+(cd "$build" && timeout "$(left 200)" ctest -L gpu -j "${VIGIL_GPU_TEST_JOBS:-4}" --output-on-failure --output-junit "$out/ctest.xml" \
     --timeout 150) >"$out/ctest.txt" 2>&1
 rc=$?
 cat "$out/ctest.txt"
@@ -265,7 +273,7 @@ if [ "$skip_bench" = 0 ]; then
     [ -n "${VIGIL_FULL_BUILD:-}" ] && [ -x "$VIGIL_FULL_BUILD/src/apps/vigil" ] &&
         vig=(--vigil "$VIGIL_FULL_BUILD/src/apps/vigil")
     t0=$(date +%s)
-    if PYTHONUNBUFFERED=1 timeout "$(left 240)" "$py" "$root/bench/gpu/bench.py" run \
+    if pyrun timeout "$(left 240)" "$py" "$root/bench/gpu/bench.py" run \
         --models "$shared/bench" "${vig[@]}" --json "$out/bench.json" \
         --markdown "$out/bench.md"; then
         record benchmark ok "$(($(date +%s) - t0)) s; table below"

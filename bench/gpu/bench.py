@@ -63,11 +63,88 @@ def export(torch, net, path, shape, in_name, out_name, dynamic=False):
         torch.onnx.export(net, x, path, dynamo=False, **kw)
     except TypeError:  # torch without the dynamo switch: the TorchScript exporter is the default
         torch.onnx.export(net, x, path, **kw)
-    except Exception as e:  # a torch without the TorchScript exporter: the dynamo one, opset 18
-        print(f"bench.py: TorchScript export failed ({e}); using the dynamo exporter, opset 18",
-              flush=True)
-        kw["opset_version"] = 18
+    except Exception as e:  # a torch without the TorchScript exporter: the dynamo one
+        print(f"bench.py: TorchScript export failed ({e}); using the dynamo exporter", flush=True)
+        kw["opset_version"] = 17
         torch.onnx.export(net, (x,), path, dynamo=True, external_data=False, **kw)
+    # vigil reads opsets up to 17 (docs/ONNX.md): the dynamo exporter may write 18+.
+    import onnx
+    m = onnx.load(path)
+    ver = max((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    if ver > 17:
+        from onnx import version_converter
+        print(f"bench.py: {os.path.basename(path)} has opset {ver}; converting to 17", flush=True)
+        onnx.save(version_converter.convert_version(m, 17), path)
+
+
+def max_err(np, got, ref, groups, slack_frac):
+    """The metric of tests/onnx/onnx_ref_test.c: per column group, |d| less slack_frac of
+    the group's reference range, relative to 1 + |ref| where the group says so."""
+    out = {}
+    for gname, c0, c1, rel in groups:
+        g = got[..., c0:c1].astype(np.float64)
+        r = ref[..., c0:c1].astype(np.float64)
+        d = np.abs(g - r)
+        raw = float(np.nanmax(d)) if d.size else 0.0
+        d = np.maximum(d - slack_frac * float(r.max() - r.min()), 0.0)
+        if rel:
+            d = d / (1 + np.abs(r))
+        out[gname] = {"max_raw": raw, "range": float(r.max() - r.min()),
+                      "metric": float(np.nanmax(d)) if not np.isnan(d).any() else float("inf")}
+    return out
+
+
+def fp16_error(torch, np, net, name, x, ref, report):
+    """PyTorch's own fp32 and fp16 (autocast, channels_last) error on the reference model
+    and input, by the test's metric against the same ONNX Runtime output: the yardstick
+    for the fp16 tolerance of the gpu_onnx_fp16 test (docs/GPU.md)."""
+    if not torch.cuda.is_available():
+        return
+    import copy
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    g = channels_last(torch, copy.deepcopy(net).cuda().eval())
+    xt = torch.from_numpy(x).cuda().contiguous(memory_format=torch.channels_last)
+    if name.startswith("yolo"):
+        groups = [("boxes", 0, 4, True), ("obj_class", 4, 85, False)]
+    else:
+        groups = [("heatmaps", 0, None, False)]
+        ref = ref.reshape(-1, 1)
+    res = {}
+    with torch.inference_mode():
+        for prec in ("fp32", "fp16"):
+            with torch.autocast("cuda", dtype=torch.float16, enabled=prec == "fp16"):
+                y = g(xt)
+            y = y.float().cpu().numpy()
+            if not name.startswith("yolo"):
+                y = y.reshape(-1, 1)
+            res[prec] = {"slack_0": max_err(np, y, ref, groups, 0.0),
+                         "slack_3pct": max_err(np, y, ref, groups, 0.03)}
+    report[name] = res
+    print(f"bench.py models: PyTorch error vs ONNX Runtime on {name}: {json.dumps(res)}",
+          flush=True)
+    del g
+
+
+def channels_last(torch, net):
+    """Module.to(memory_format=...) refuses YOLOv7's 5-D anchor buffers: the 4-D
+    parameters and buffers (the convolutions' weights) go channels-last one by one."""
+    for t in list(net.parameters()) + list(net.buffers()):
+        if t.dim() == 4:
+            t.data = t.data.contiguous(memory_format=torch.channels_last)
+    return net
+
+
+def build_net(torch, np, name, sets, device="cpu"):
+    """The generator's module with its fixed-seed weights, BatchNorm folded (models.calibrate
+    on the same calibration batch as gen_models.py), on `device`."""
+    import gen_models
+    import models
+
+    ctor, iset, _, _, _ = gen_models.MODELS[name]
+    net = ctor().to(device)
+    calib = torch.from_numpy(np.concatenate([sets[iset]["real"], sets[iset]["random"]], 0))
+    return models.calibrate(net, calib.to(device))
 
 
 def cmd_models(args):
@@ -95,13 +172,12 @@ def cmd_models(args):
     def save(path, arr):
         np.ascontiguousarray(arr, dtype="<f4").tofile(path)
 
+    report = {}
     wanted = args.only.split(",")
     for name in wanted:
         ctor, iset, shape, in_name, out_name = gen_models.MODELS[name]
         t1 = time.time()
-        net = ctor()
-        calib = torch.from_numpy(np.concatenate([sets[iset]["real"], sets[iset]["random"]], 0))
-        models.calibrate(net, calib)
+        net = build_net(torch, np, name, sets)
         if name in ("yolov7-tiny", "hrnet-mini-w8"):
             # the ../shared/onnx reference set: real-image input, ONNX Runtime CPU output
             p = os.path.join(onnx_dir, f"{name}.onnx")
@@ -109,6 +185,7 @@ def cmd_models(args):
             x = sets[iset]["real"]
             save(os.path.join(onnx_dir, f"{name}.input.bin"), x)
             save(os.path.join(onnx_dir, f"{name}.output.bin"), ort_run(p, in_name, x))
+            fp16_error(torch, np, net, name, x, ort_run(p, in_name, x), report)
             if name == "hrnet-mini-w8":
                 pd = os.path.join(onnx_dir, f"{name}-dynbatch.onnx")
                 export(torch, net, pd, shape, in_name, out_name, dynamic=True)
@@ -117,11 +194,14 @@ def cmd_models(args):
                 save(os.path.join(onnx_dir, f"{name}-dynbatch.flip2.output.bin"),
                      ort_run(pd, in_name, x2))
         else:
+            # the PyTorch side of `run` rebuilds the module (it does not pickle)
             dyn = name.startswith("hrnet")
             p = os.path.join(bench_dir, f"{name}{'-dynbatch' if dyn else ''}.onnx")
             export(torch, net, p, shape, in_name, out_name, dynamic=dyn)
-            torch.save(net, os.path.join(bench_dir, f"{name}.pt"))
         print(f"bench.py models: {name} in {time.time() - t1:.1f} s", flush=True)
+    if report:
+        with open(os.path.join(onnx_dir, "torch-fp16-error.json"), "w") as f:
+            json.dump(report, f, indent=1)
     print(f"bench.py models: done in {time.time() - t0:.1f} s (torch {torch.__version__}, "
           f"onnxruntime {ort.__version__})", flush=True)
     return 0
@@ -167,7 +247,10 @@ def vigil_time(args, model, shape, in_name, precision, runs, warmup):
         cmd = [args.vigil_bench, "--model", model, "--device", "cuda:0", "--precision",
                precision, "--shape", shp, "--runs", str(runs), "--warmup", str(warmup)]
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        env = dict(os.environ)
+        if os.environ.get("VIGIL_LD_LIBRARY_PATH"):  # tools/gpu-check.sh: vigil's libraries
+            env["LD_LIBRARY_PATH"] = os.environ["VIGIL_LD_LIBRARY_PATH"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"vigil_error": f"no result within {args.timeout} s"}
     lines = (r.stderr or r.stdout).strip().splitlines()
@@ -215,7 +298,9 @@ def cmd_run(args):
     shared_tools()
     import torch
 
-    import models  # noqa: F401  (torch.load needs the module classes)
+    import numpy as np
+
+    import gen_models
 
     torch.backends.cudnn.benchmark = True
     if not torch.cuda.is_available():
@@ -226,10 +311,18 @@ def cmd_run(args):
     cases.append(("yolov7", "yolov7.onnx", "images", (1, 3, 640, 640), "frames/s"))
     rows = []
     nets = {}
+    sets = gen_models.make_inputs(os.path.join(args.models, "inputs-work"))
     for name, onnx, in_name, shape, unit in cases:
         if name not in nets:
-            net = torch.load(os.path.join(args.models, f"{name}.pt"), weights_only=False)
-            nets[name] = net.cuda().eval().to(memory_format=torch.channels_last)
+            # rebuilt and calibrated on the GPU (float64): the same fixed-seed weights as
+            # the ONNX file up to float64 rounding, which timing does not see
+            try:
+                net = build_net(torch, np, name, sets, "cuda")
+            except Exception as e:  # noqa: BLE001  (the generator may assume the CPU)
+                print(f"bench.py: calibrating {name} on the GPU failed ({e}); on the CPU",
+                      flush=True)
+                net = build_net(torch, np, name, sets).cuda()
+            nets[name] = channels_last(torch, net.eval())
         for precision in ("fp32", "fp16"):
             row = {"model": name, "batch": shape[0], "precision": precision, "unit": unit}
             row.update(vigil_time(args, os.path.join(args.models, onnx), shape, in_name,
