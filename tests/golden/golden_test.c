@@ -28,6 +28,16 @@
  * tensor's scale; 2% of the range leaves a margin for the logit-like
  * outputs, while a wrong kernel, a wrong layout or a lost bias still shows
  * up as an error of the order of the range itself.
+ * Isolated values may go further: up to max(2, n / 1000) values of an output
+ * may use 5% of its range instead of 2%. Measured on an H100 (cuDNN 9.14):
+ * CenterNet's wh map had 37-46 of 65536 values past 2%, the largest at 3.4%
+ * of its range; MoveNet's keypoint rows had 1 or 2 of 51 (or 336) past 2%, at
+ * most 3.9%, where two heatmap peaks nearly tie and rounding picks the other
+ * one (a keypoint is a (y, x) pair: one such flip moves two values).
+ * PyTorch's own fp16 (autocast) shows the same on YOLOv7-tiny against ONNX
+ * Runtime's fp32 output, 4.7% of the range for boxes and 7.0% for scores at
+ * worst (bench/gpu/bench.py models). A broken kernel, layout or bias moves far
+ * more than 0.1% of the values.
  */
 #include <jansson.h>
 #include <math.h>
@@ -53,6 +63,14 @@ static bool fp16(void) {
 /* fp16 slack for an output whose golden values span `range`. */
 static double slack_for(double range) {
     return fp16() ? 0.02 * range : 0.0;
+}
+
+/* fp16: the slack of the few values allowed past slack_for(), and how many. */
+static double outlier_slack_for(double range) {
+    return fp16() ? 0.05 * range : 0.0;
+}
+static size_t outliers_allowed(size_t n) {
+    return fp16() ? (n / 1000 > 2 ? n / 1000 : 2) : 0;
 }
 
 static double range_of(const float *v, size_t n, size_t stride, size_t col) {
@@ -202,13 +220,19 @@ static void run_case(const char *model, const char *name) {
             free(want);
             continue;
         }
-        bool   pix     = pixel_output(model, oname);
-        double slack   = slack_for(range_of(want, n, 1, 0));
+        bool   pix   = pixel_output(model, oname);
+        double range = range_of(want, n, 1, 0);
+        double slack = slack_for(range), far = outlier_slack_for(range);
         double worst   = 0;
-        size_t worst_i = 0, nbad = 0;
+        size_t worst_i = 0, nbad = 0, nout = 0;
         for (size_t k = 0; k < n; k++) {
-            double d = fabs((double)g[k] - want[k]);
-            if (!(d <= tol_for(pix, want[k]) + slack)) {
+            double d  = fabs((double)g[k] - want[k]);
+            bool   ok = d <= tol_for(pix, want[k]) + slack;
+            if (!ok && d <= tol_for(pix, want[k]) + far && nout < outliers_allowed(n)) {
+                nout++; /* one of the few allowed further out (fp16) */
+                ok = true;
+            }
+            if (!ok) {
                 if (!nbad)
                     snprintf(msg, sizeof(msg), "output %s[%zu]: got %.9g want %.9g (tol %.3g)",
                              oname, k, g[k], want[k], tol_for(pix, want[k]) + slack);
@@ -219,8 +243,10 @@ static void run_case(const char *model, const char *name) {
                 worst_i = k;
             }
         }
-        printf("  %-22s max |diff| %.3g at %zu, %zu of %zu outside tolerance\n", oname, worst,
-               worst_i, nbad, n);
+        printf("  %-22s max |diff| %.3g at %zu (%.2g%% of range), %zu of %zu outside "
+               "tolerance%s\n",
+               oname, worst, worst_i, range > 0 ? 100.0 * worst / range : 0.0, nbad, n,
+               nout ? " (fp16: some within the outlier allowance)" : "");
         failures += nbad ? 1 : 0;
         free(want);
     }

@@ -17,6 +17,12 @@
  * emulation (tests/gpu/cuda_emu_model_test.c), which rounds every stored
  * activation and weight to f16 as the GPU does, measured 2.3% of the range
  * at most on HRNet-mini's heatmaps (mean 0.3%).
+ * YOLOv7-tiny in fp16 is held to 0.05 (boxes) and 0.06 (objectness/class)
+ * after that slack instead of 1e-3: 1.5 x what PyTorch's own fp16 (autocast,
+ * channels_last, on an H100) measures by this same metric on the same model,
+ * input and reference, 0.034 and 0.041 (bench/gpu/bench.py models prints it).
+ * A random-weight detector has no margin around its sigmoids, so rounding the
+ * logits to f16 moves some boxes by tens of pixels in either implementation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,11 +129,12 @@ static void test_yolov7_tiny(void) {
     VG_CHECK(out.shape.ndim == 3 && out.shape.dims[1] == 25200 && out.shape.dims[2] == 85);
     double box = max_err(out.data, ref, nout, 85, 0, 4, true);
     double cls = max_err(out.data, ref, nout, 85, 4, 85, false);
-    printf("  yolov7-tiny: boxes max |d|/(1+|ref|) = %.3g (tol 1e-3), obj/class max |d| = %.3g "
-           "(tol 1e-3)\n",
-           box, cls);
-    VG_CHECK(box <= 1e-3);
-    VG_CHECK(cls <= 1e-3);
+    double tb = slack_frac > 0 ? 0.05 : 1e-3, tc = slack_frac > 0 ? 0.06 : 1e-3;
+    printf("  yolov7-tiny: boxes max |d|/(1+|ref|) = %.3g (tol %.3g), obj/class max |d| = %.3g "
+           "(tol %.3g)\n",
+           box, tb, cls, tc);
+    VG_CHECK(box <= tb);
+    VG_CHECK(cls <= tc);
     vg_session_destroy(s);
     vg_model_destroy(m);
     free(x);
