@@ -177,6 +177,20 @@ const char *vg_session_errmsg(const vg_session *s);
 vg_status vg_session_set_input(vg_session *s, const char *name, const vg_tensor *t);
 
 /*
+ * The session's own memory for input `name` at `shape`, bound as that input: write the
+ * input into out->data and call vg_session_run(), which then copies nothing in (input
+ * memory of the caller's is copied into the session's at every run). On a GPU device
+ * the buffer is page-locked, so it goes to the device by DMA. Builds (or reuses) the
+ * plan for `shape` with the other inputs' bound shapes, so those must be bound first.
+ * out->data is valid until a call on s builds or drops plans (another input shape,
+ * vg_session_prepare/run/input_buffer with new shapes) or vg_session_destroy(); its
+ * content is not kept across runs. Returns VG_OK, VG_E_NOT_FOUND, VG_E_SHAPE,
+ * VG_E_INVALID_ARG (another input not bound), VG_E_NOMEM, VG_E_BACKEND.
+ */
+vg_status vg_session_input_buffer(vg_session *s, const char *name, const vg_shape *shape,
+                                  vg_tensor *out);
+
+/*
  * Builds (or reuses) the plan for the currently bound input shapes without
  * running. Optional: vg_session_run() does it on demand. The first run with
  * a new shape allocates; later runs with a seen shape do not allocate.

@@ -394,26 +394,40 @@ static int find_io(const vgi_io *ios, int n, const char *name) {
     return -1;
 }
 
-vg_status vg_session_set_input(vg_session *s, const char *name, const vg_tensor *t) {
+/* The index of input `name` if `shape` fits its signature (*idx), else the status. */
+static vg_status check_input(vg_session *s, const char *name, const vg_shape *shape, int *idx) {
     const vgi_graph *g = s->m->g;
     int              i = name ? find_io(g->inputs, g->n_inputs, name) : -1;
     if (i < 0)
         return sess_err(s, VG_E_NOT_FOUND, "the model has no input '%s'", name ? name : "(null)");
     const vgi_io *io = &g->inputs[i];
     char          b1[128], b2[128];
-    if (!t || !t->data)
-        return sess_err(s, VG_E_INVALID_ARG, "input '%s': no data", name);
-    if (t->dtype != io->dtype)
-        return sess_err(s, VG_E_SHAPE, "input '%s' must be %s, got %s", name,
-                        vg_dtype_name(io->dtype), vg_dtype_name(t->dtype));
-    bool ok = t->shape.ndim == io->shape.ndim && vg_shape_numel(&t->shape) >= 0;
-    for (int d = 0; ok && d < t->shape.ndim; d++)
-        if (io->shape.dims[d] >= 0 && io->shape.dims[d] != t->shape.dims[d])
+    bool          ok = shape->ndim == io->shape.ndim && vg_shape_numel(shape) >= 0;
+    for (int d = 0; ok && d < shape->ndim; d++)
+        if (io->shape.dims[d] >= 0 && io->shape.dims[d] != shape->dims[d])
             ok = false;
     if (!ok)
         return sess_err(s, VG_E_SHAPE, "input '%s' must have shape %s (-1 = any), got %s", name,
                         vg_shape_format(&io->shape, b1, sizeof(b1)),
-                        vg_shape_format(&t->shape, b2, sizeof(b2)));
+                        vg_shape_format(shape, b2, sizeof(b2)));
+    *idx = i;
+    return VG_OK;
+}
+
+vg_status vg_session_set_input(vg_session *s, const char *name, const vg_tensor *t) {
+    const vgi_graph *g = s->m->g;
+    int              i;
+    if (!t || !t->data) {
+        if (name && find_io(g->inputs, g->n_inputs, name) < 0)
+            return sess_err(s, VG_E_NOT_FOUND, "the model has no input '%s'", name);
+        return sess_err(s, VG_E_INVALID_ARG, "input '%s': no data", name ? name : "(null)");
+    }
+    vg_status st = check_input(s, name, &t->shape, &i);
+    if (st)
+        return st;
+    if (t->dtype != g->inputs[i].dtype)
+        return sess_err(s, VG_E_SHAPE, "input '%s' must be %s, got %s", name,
+                        vg_dtype_name(g->inputs[i].dtype), vg_dtype_name(t->dtype));
     s->in_data[i]   = t->data;
     s->in_shapes[i] = t->shape;
     return VG_OK;
@@ -430,10 +444,11 @@ static void drop_plans(void *user) {
     s->ran     = false;
 }
 
-static vg_status get_plan(vg_session *s, vgi_plan **out) {
+/* The plan for the bound input shapes; input `skip` (or -1) need not be bound. */
+static vg_status get_plan(vg_session *s, int skip, vgi_plan **out) {
     const vgi_graph *g = s->m->g;
     for (int i = 0; i < g->n_inputs; i++)
-        if (!s->in_data[i])
+        if (!s->in_data[i] && i != skip)
             return sess_err(s, VG_E_INVALID_ARG, "input '%s' is not bound (vg_session_set_input)",
                             g->inputs[i].name);
     for (int i = s->n_plans - 1; i >= 0; i--)
@@ -468,13 +483,36 @@ static vg_status get_plan(vg_session *s, vgi_plan **out) {
 
 vg_status vg_session_prepare(vg_session *s) {
     vgi_plan *p;
-    return get_plan(s, &p);
+    return get_plan(s, -1, &p);
+}
+
+vg_status vg_session_input_buffer(vg_session *s, const char *name, const vg_shape *shape,
+                                  vg_tensor *out) {
+    int i;
+    if (!shape || !out)
+        return sess_err(s, VG_E_INVALID_ARG, "input buffer: no shape or no result tensor");
+    vg_status st = check_input(s, name, shape, &i);
+    if (st)
+        return st;
+    vg_shape    was_shape = s->in_shapes[i];
+    const void *was_data  = s->in_data[i];
+    vgi_plan   *p;
+    s->in_shapes[i] = *shape;
+    if ((st = get_plan(s, i, &p)) != VG_OK) {
+        s->in_shapes[i] = was_shape;
+        s->in_data[i]   = was_data;
+        return st;
+    }
+    /* graph inputs always live in the plan's arena (vgi_plan_run copies other memory in) */
+    *out          = *vgi_plan_tensor(p, s->m->g->inputs[i].value);
+    s->in_data[i] = out->data;
+    return VG_OK;
 }
 
 vg_status vg_session_run(vg_session *s) {
     vgi_plan *p;
     s->ran       = false;
-    vg_status st = get_plan(s, &p);
+    vg_status st = get_plan(s, -1, &p);
     if (st)
         return st;
     vgi_err err;

@@ -171,6 +171,82 @@ static void test_run_no_alloc(void) {
     eng_rmdir(dir);
 }
 
+/*
+ * vg_session_input_buffer: the session's own memory, bound as the input. Writing there
+ * gives the same results as binding the caller's memory, for each batch size of a
+ * dynamic model (ref and cpu); the buffer is the memory the plan reads (a run with it
+ * allocates and copies nothing the caller could see: poisoning the caller's copy after
+ * binding the buffer changes nothing); wrong names and shapes are refused with the
+ * binding left as it was; the other inputs must be bound first.
+ */
+static void test_input_buffer(void) {
+    const char *dir = eng_tmpdir(0);
+    VG_CHECK(dir && eng_synth_write(dir, true));
+    vg_model *m;
+    VG_CHECK_OK(vg_model_load(dir, NULL, &m));
+    const char *backends[] = {"ref", "cpu"};
+    for (int b = 0; b < 2; b++) {
+        vg_session_params sp = vg_session_params_default();
+        sp.backend           = backends[b];
+        vg_session *s;
+        VG_CHECK_OK(vg_session_create(m, &sp, &s));
+        for (int n = 1; n <= 3; n++) {
+            float x[96];
+            fill_input(x, 32 * n, 10 + n);
+            vg_shape  shape = {.ndim = 4, .dims = {n, 4, 4, 2}};
+            vg_tensor buf;
+            VG_CHECK_OK(vg_session_input_buffer(s, "x:0", &shape, &buf));
+            VG_CHECK(buf.data && buf.dtype == VG_DTYPE_F32);
+            VG_CHECK(buf.shape.ndim == 4 && buf.shape.dims[0] == n && buf.shape.dims[3] == 2);
+            VG_CHECK_INT_EQ(vg_tensor_nbytes(&buf), 32 * n * sizeof(float));
+            VG_CHECK_INT_EQ((uintptr_t)buf.data % 64, 0);
+            memcpy(buf.data, x, sizeof(float) * 32 * (size_t)n);
+            VG_CHECK_OK(vg_session_run(s));
+            vg_tensor out;
+            VG_CHECK_OK(vg_session_get_output(s, "out", &out));
+            VG_CHECK_INT_EQ(out.shape.dims[0], n);
+            for (int k = 0; k < n; k++) {
+                float want[12];
+                eng_synth_expected(x + 32 * k, want);
+                for (int i = 0; i < 12; i++)
+                    VG_CHECK_NEAR(((float *)out.data)[12 * k + i], want[i],
+                                  1e-5 + 1e-5 * fabs(want[i]));
+            }
+            /* the caller's memory bound again: the same numbers, then the buffer again
+             * (same plan, same memory) */
+            vg_tensor in = vg_tensor_make(VG_DTYPE_F32, 4, shape.dims, x);
+            VG_CHECK_OK(vg_session_set_input(s, "x:0", &in));
+            VG_CHECK_OK(vg_session_run(s));
+            VG_CHECK_OK(vg_session_get_output(s, "out", &out));
+            float first = ((float *)out.data)[0];
+            vg_tensor again;
+            VG_CHECK_OK(vg_session_input_buffer(s, "x:0", &shape, &again));
+            VG_CHECK(again.data == buf.data);
+            memcpy(again.data, x, sizeof(float) * 32 * (size_t)n);
+            for (int i = 0; i < 32 * n; i++)
+                x[i] = NAN; /* no longer bound: the run must not read it */
+            VG_CHECK_OK(vg_session_run(s));
+            VG_CHECK_OK(vg_session_get_output(s, "out", &out));
+            VG_CHECK_NEAR(((float *)out.data)[0], first, 0.0);
+        }
+        /* refusals leave the binding alone */
+        vg_shape  bad = {.ndim = 4, .dims = {1, 4, 5, 2}}, three = {.ndim = 3, .dims = {1, 4, 4}};
+        vg_tensor t;
+        VG_CHECK_INT_EQ(vg_session_input_buffer(s, "x:0", &bad, &t), VG_E_SHAPE);
+        VG_CHECK(strstr(vg_session_errmsg(s), "x:0") != NULL);
+        VG_CHECK_INT_EQ(vg_session_input_buffer(s, "x:0", &three, &t), VG_E_SHAPE);
+        VG_CHECK_INT_EQ(vg_session_input_buffer(s, "nope", &bad, &t), VG_E_NOT_FOUND);
+        VG_CHECK_INT_EQ(vg_session_input_buffer(s, "x:0", NULL, &t), VG_E_INVALID_ARG);
+        VG_CHECK_OK(vg_session_run(s)); /* still batch 3 from the buffer */
+        vg_tensor out;
+        VG_CHECK_OK(vg_session_get_output(s, "out", &out));
+        VG_CHECK_INT_EQ(out.shape.dims[0], 3);
+        vg_session_destroy(s);
+    }
+    vg_model_destroy(m);
+    eng_rmdir(dir);
+}
+
 typedef struct oom_ctx {
     const char *dir;
     vg_model   *m;
@@ -859,6 +935,7 @@ static const vg_test_case cases[] = {
     {"synthetic model: quantised weights, fused conv", test_synth_run},
     {"per-node profile", test_profile_nodes},
     {"second run allocates nothing; plan per shape", test_run_no_alloc},
+    {"input written into the session's buffer", test_input_buffer},
     {"out-of-memory sweep: load, session, run", test_oom_sweep},
     {"bad: truncated model.json", test_bad_truncated_json},
     {"bad: garbled model.json", test_bad_garbled_json},
