@@ -23,11 +23,12 @@ architectures, in the same run.
         writes it as JSON and Markdown.
 
 Timing, both sides: median wall time of one inference after warm-up, host
-memory in and out. vigil's vg_session_run() copies the input from host memory
-and the output back, so PyTorch is timed the same way (pinned host input
-copied in, output copied to the host, synchronised): `torch_ms`; the time of
-the model alone on the GPU (input already there, no copy back) is reported as
-`torch_device_ms`.
+memory in and out. vigil's side writes the input into the session's page-locked
+buffer (vg_session_input_buffer) before each run, outside the timing, and its
+run copies it to the GPU and the output back; PyTorch is timed the same way
+(pinned host input copied in, output copied to the host, synchronised):
+`torch_ms`; the time of the model alone on the GPU (input already there, no
+copy back) is reported as `torch_device_ms`.
 """
 import argparse
 import json

@@ -45,7 +45,6 @@ struct vg_topdown {
     vg_decoder     *ddec;
     const char     *d_in_name;
     int64_t         d_in_dims[4];
-    void           *d_in;
     size_t          d_in_bytes;
     vg_detection   *dets;
     int32_t         cap_dets;
@@ -60,8 +59,7 @@ struct vg_topdown {
     size_t          p_item_bytes;
     int64_t         p_fixed_batch; /* 0: dynamic */
     int32_t         chunk_persons; /* persons per run */
-    int32_t         chunk_items;   /* max items per run (input buffer size) */
-    void           *p_in;
+    int32_t         chunk_items;   /* max items per run */
 
     /* Per frame, grown on demand. */
     vg_detection *persons;
@@ -322,10 +320,9 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
         td->d_in_dims[0] = 1;
         item_dims(&td->dman, td->d_in_dims + 1);
         td->d_in_bytes = vg_manifest_input_bytes(&td->dman, 0, 0);
-        td->d_in       = vg_aligned_alloc(64, td->d_in_bytes);
         td->cap_dets   = p.max_detections;
         td->dets       = vg_calloc((size_t)td->cap_dets, sizeof(vg_detection));
-        if (!td->d_in || !td->dets) {
+        if (!td->dets) {
             st = vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -361,11 +358,6 @@ vg_status vg_topdown_create(const vg_model *det_model, vg_session *det_session,
             td->chunk_persons = p.max_batch;
             td->chunk_items   = flip ? 2 * p.max_batch : p.max_batch;
         }
-        td->p_in = vg_aligned_alloc(64, td->p_item_bytes * (size_t)td->chunk_items);
-        if (!td->p_in) {
-            st = vgi_errf(err, err_len, VG_E_NOMEM, "out of memory");
-            goto fail;
-        }
         if ((st = vg_decoder_create(&td->pman, &td->pdec)) != VG_OK) {
             vgi_errf(err, err_len, st, "cannot create the pose decoder");
             goto fail;
@@ -383,8 +375,6 @@ void vg_topdown_destroy(vg_topdown *td) {
         return;
     vg_decoder_destroy(td->ddec);
     vg_decoder_destroy(td->pdec);
-    vg_aligned_free(td->d_in);
-    vg_aligned_free(td->p_in);
     vg_free(td->dets);
     vg_free(td->persons);
     vg_free(td->crops);
@@ -442,17 +432,36 @@ static vg_status gather_outputs(vg_topdown *td, const vg_model *m, vg_session *s
     return VG_OK;
 }
 
+/* The session's own buffer for a model input of `n` leading items (pre-processing writes
+ * straight into it: no copy at run time, and page-locked memory on a GPU). */
+static vg_status session_input(vg_topdown *td, vg_session *s, const char *name,
+                               const int64_t *dims, size_t want_bytes, const char *what,
+                               vg_tensor *buf) {
+    vg_shape shape = {.ndim = 4};
+    memcpy(shape.dims, dims, 4 * sizeof(int64_t));
+    vg_status st = vg_session_input_buffer(s, name, &shape, buf);
+    if (st != VG_OK)
+        return terr(td, st, "%s input: %s", what, vg_session_errmsg(s));
+    if (vg_tensor_nbytes(buf) != want_bytes)
+        return terr(td, VG_E_INTERNAL, "%s input: the session's buffer has %zu bytes, %zu expected",
+                    what, vg_tensor_nbytes(buf), want_bytes);
+    return VG_OK;
+}
+
 static vg_status run_detector(vg_topdown *td, const vg_image *img, vg_topdown_result *res) {
-    int64_t      t0 = vg_clock_ns();
+    int64_t   t0 = vg_clock_ns();
+    vg_tensor in;
+    vg_status st =
+        session_input(td, td->ds, td->d_in_name, td->d_in_dims, td->d_in_bytes, "detector", &in);
+    if (st != VG_OK)
+        return st;
     vg_letterbox lb;
-    vg_status    st = vg_pre_detector(&td->dman, img, 0, 0, td->d_in, td->d_in_bytes, &lb);
+    st = vg_pre_detector(&td->dman, img, 0, 0, in.data, td->d_in_bytes, &lb);
     if (st != VG_OK)
         return terr(td, st, "detector pre-processing of a %dx%d image failed (%s)", img->width,
                     img->height, vg_status_str(st));
-    vg_tensor in = vg_tensor_make(engine_dtype(td->dman.dtype), 4, td->d_in_dims, td->d_in);
-    int64_t   t1 = vg_clock_ns();
-    if ((st = vg_session_set_input(td->ds, td->d_in_name, &in)) != VG_OK ||
-        (st = vg_session_run(td->ds)) != VG_OK)
+    int64_t t1 = vg_clock_ns();
+    if ((st = vg_session_run(td->ds)) != VG_OK)
         return terr(td, st, "detector '%s': %s", td->dman.name, vg_session_errmsg(td->ds));
     int64_t t2 = vg_clock_ns();
     int32_t no;
@@ -488,19 +497,20 @@ static vg_status run_pose(vg_topdown *td, const vg_image *img, int32_t n, vg_top
                 c &= c - 1;
         int32_t items = td->p_fixed_batch ? td->chunk_items : (flip ? 2 * c : c);
         int32_t used  = flip ? 2 * c : c;
-        int64_t t0    = vg_clock_ns();
-        st            = vg_pre_pose_batch(&td->pman, img, &td->crops[start], c, td->p_in,
-                                          td->p_item_bytes * (size_t)td->chunk_items);
+        int64_t   t0      = vg_clock_ns();
+        int64_t   dims[4] = {items, td->p_item_dims[0], td->p_item_dims[1], td->p_item_dims[2]};
+        size_t    bytes   = td->p_item_bytes * (size_t)items;
+        vg_tensor in;
+        if ((st = session_input(td, td->ps, td->p_in_name, dims, bytes, "pose", &in)) != VG_OK)
+            return st;
+        st = vg_pre_pose_batch(&td->pman, img, &td->crops[start], c, in.data, bytes);
         if (st != VG_OK)
             return terr(td, st, "pose pre-processing failed (%s)", vg_status_str(st));
         if (items > used)
-            memset((uint8_t *)td->p_in + td->p_item_bytes * (size_t)used, 0,
+            memset((uint8_t *)in.data + td->p_item_bytes * (size_t)used, 0,
                    td->p_item_bytes * (size_t)(items - used));
-        int64_t   dims[4] = {items, td->p_item_dims[0], td->p_item_dims[1], td->p_item_dims[2]};
-        vg_tensor in      = vg_tensor_make(engine_dtype(td->pman.dtype), 4, dims, td->p_in);
-        int64_t   t1      = vg_clock_ns();
-        if ((st = vg_session_set_input(td->ps, td->p_in_name, &in)) != VG_OK ||
-            (st = vg_session_run(td->ps)) != VG_OK)
+        int64_t t1 = vg_clock_ns();
+        if ((st = vg_session_run(td->ps)) != VG_OK)
             return terr(td, st, "pose model '%s' (batch %d): %s", td->pman.name, items,
                         vg_session_errmsg(td->ps));
         int64_t t2 = vg_clock_ns();
