@@ -100,6 +100,13 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcp
     return cudaMemcpy(dst, src, n, kind);
 }
 
+cudaError_t cudaMemsetAsync(void *dst, int value, size_t n, cudaStream_t s) {
+    (void)s;
+    need_dev(dst, n, "cudaMemsetAsync");
+    memset(dst, value, n);
+    return cudaSuccess;
+}
+
 cudaError_t cudaGetDeviceCount(int *n) {
     *n = 1;
     return cudaSuccess;
@@ -385,7 +392,7 @@ static cudnnStatus_t emu_conv(const cudnnTensorDescriptor_t xd, const void *x,
                               const cudnnFilterDescriptor_t wd, const void *w,
                               const cudnnConvolutionDescriptor_t cd, size_t ws_bytes, void *ws,
                               const cudnnTensorDescriptor_t yd, void *y, const float *bias,
-                              const void *z, int act) {
+                              const void *z, float zscale, int act) {
     int n, c, h, wo;
     if (cudnnGetConvolution2dForwardOutputDim(cd, xd, wd, &n, &c, &h, &wo) || n != yd->n ||
         c != yd->c || h != yd->h || wo != yd->w || yd->dt != xd->dt || yd->fmt != xd->fmt ||
@@ -419,8 +426,8 @@ static cudnnStatus_t emu_conv(const cudnnTensorDescriptor_t xd, const void *x,
         vgi_cu_split4(&a.y, i, &b, &co, &oh, &ow);
         float   v = vgi_cu_conv_elem(&a, dt, x, b, co, oh, ow);
         int64_t o = b * a.y.sn + co * a.y.sc + oh * a.y.sh + ow * a.y.sw;
-        if (z)
-            v += vgi_cu_ld(z, o, dt);
+        if (z) /* read even when zscale is 0: cuDNN does not promise to skip it */
+            v += zscale * vgi_cu_ld(z, o, dt);
         v = vgi_cu_act_apply(act, 0.0f, 0.0f, v);
         if (dt)
             ((uint16_t *)y)[o] = vg_f32_to_f16(v);
@@ -439,7 +446,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha,
     (void)h, (void)algo;
     if (*(const float *)alpha != 1.0f || *(const float *)beta != 0.0f)
         return CUDNN_STATUS_BAD_PARAM;
-    return emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, NULL, NULL, VGI_CU_ACT_NONE);
+    return emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, NULL, NULL, 0.0f, VGI_CU_ACT_NONE);
 }
 
 cudnnStatus_t cudnnConvolutionBiasActivationForward(
@@ -473,7 +480,7 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
             bf[i] = vg_f16_to_f32(((const uint16_t *)bias)[i]);
     }
     cudnnStatus_t st =
-        emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, half ? bf : bias, a2 != 0.0f ? z : NULL,
+        emu_conv(xd, x, wd, w, cd, wsb, ws, yd, y, half ? bf : bias, z, a2,
                  ad->mode == CUDNN_ACTIVATION_RELU ? VGI_CU_ACT_RELU : VGI_CU_ACT_NONE);
     free(bf);
     return st;

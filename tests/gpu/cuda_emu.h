@@ -26,6 +26,7 @@
 #define cudaFree                  vgi_emu_cudaFree
 #define cudaMemcpy                vgi_emu_cudaMemcpy
 #define cudaMemcpyAsync           vgi_emu_cudaMemcpyAsync
+#define cudaMemsetAsync           vgi_emu_cudaMemsetAsync
 #define cudaMemGetInfo            vgi_emu_cudaMemGetInfo
 #define cudaStreamSynchronize     vgi_emu_cudaStreamSynchronize
 #define cudaStreamCreateWithFlags vgi_emu_cudaStreamCreateWithFlags

@@ -71,10 +71,12 @@
 typedef struct cuda_ctx {
     char name[64];
     int  ordinal;
-    bool graphs;            /* replay segments as CUDA graphs (VIGIL_CUDA_GRAPHS=0: never) */
-    bool find;              /* time cuDNN's algorithms (VIGIL_CUDA_FIND=0: heuristics only,
-                               faster plan creation for many batch sizes) */
-    bool           profile; /* VIGIL_CUDA_PROFILE=1: time each step (no graphs), log at release */
+    bool graphs;  /* replay segments as CUDA graphs (VIGIL_CUDA_GRAPHS=0: never) */
+    bool find;    /* time cuDNN's algorithms (VIGIL_CUDA_FIND=0: heuristics only,
+                     faster plan creation for many batch sizes) */
+    bool profile; /* VIGIL_CUDA_PROFILE=1: time each step (no graphs), log at release */
+    bool fuse16;  /* VIGIL_CUDA_FP16_FUSE=1: fuse fp16 convs (f16 bias, zeros as z); off
+                     until a GPU confirms the fix of the H100's wrong outputs */
     vgi_precision  prec;
     cudaStream_t   stream;
     cudnnHandle_t  dnn;
@@ -175,6 +177,7 @@ typedef struct step {
     cudnnActivationDescriptor_t   ad;
     cudnnConvolutionFwdAlgo_t     algo, fused_algo;
     bool                          deconv; /* transposed: cuDNN backward data */
+    bool                          zero_z; /* fused, no residual: z is the zero block */
     cudnnConvolutionBwdDataAlgo_t balgo;
     size_t                        ws_need, fused_ws;
     int64_t                       C, ch_inner;
@@ -198,6 +201,7 @@ typedef struct seg_state {
     size_t           cpool_bytes;
     void            *ws; /* device: cuDNN workspace */
     size_t           ws_bytes;
+    void            *zero;  /* device: zeros, cuDNN's z for fused fp16 convs without residual */
     cudaGraphExec_t  graph; /* the steps captured on the second run, replayed after */
     int              runs;
     bool             no_graph; /* capture failed once: plain runs from now on */
@@ -229,6 +233,7 @@ typedef struct builder {
     int                t;          /* current step time (node position + 1) */
     int                n_relayout; /* NCHW <-> NHWC copies made */
     bool              *fused;      /* per node: done inside the previous node's step */
+    size_t             zero_bytes; /* largest y of a fused fp16 conv without residual */
     bool               warned_direct;
     const vgi_node    *n; /* node being built */
 } builder;
@@ -1095,10 +1100,24 @@ static vg_status prep_conv(builder *b) {
      * call (accepted) gave wrong outputs on an H100 (MoveNet MultiPose off by up to 93%
      * of the output's range; 4182 instead of 3239 poses/s for HRNet-W32 at batch 64), so
      * fp16 convolutions run alone and the epilogue kernel adds the float bias, the
-     * residual and the activation. Marked here, probed once buffers exist
-     * (choose_algos), dropped if cuDNN refuses.
+     * residual and the activation. The cause, found since in the emulation: without a
+     * residual the call got z = y with alpha2 = 0, cuDNN may read z anyway, and y's slot
+     * can still hold float32 bits (the input's staging, say) that read as f16 NaN; fp32
+     * fuses only ReLU there, which drops NaN. Such convs now get a block of zeros as z.
+     * Until a GPU run confirms it, fp16 fusion (with an f16 copy of the bias) stays behind
+     * VIGIL_CUDA_FP16_FUSE=1; tools/gpu-check.sh tests and times it.
+     * Marked here, probed once buffers exist (choose_algos), dropped if cuDNN refuses.
      */
-    bool fuse = has_bias && s.dt == VGI_CU_F32 && (act == VGI_CU_ACT_RELU || add_id >= 0);
+    bool fuse =
+        has_bias && (s.dt == VGI_CU_F32 ? act == VGI_CU_ACT_RELU || add_id >= 0 : b->c->fuse16);
+    if (s.impl == CONV_CUDNN && fuse && s.dt == VGI_CU_F16) {
+        TRY(const_floats(b, T(b, n->in[2])->data, y.C, &s.rt2)); /* the f16 bias */
+        if (add_id < 0) {
+            s.zero_z = true;
+            if ((size_t)s.n * 2 > b->zero_bytes)
+                b->zero_bytes = (size_t)s.n * 2;
+        }
+    }
     if (s.impl == CONV_CUDNN && fuse &&
         cudnnCreateTensorDescriptor(&s.bd) == CUDNN_STATUS_SUCCESS &&
         cudnnSetTensor4dDescriptor(s.bd, CUDNN_TENSOR_NCHW, dty, 1, (int)y.C, 1, 1) ==
@@ -1810,7 +1829,11 @@ static cudnnStatus_t conv_fused_call(cuda_ctx *c, seg_state *s, const step *st,
     const float one = 1.0f, zero = 0.0f;
     return cudnnConvolutionBiasActivationForward(
         c->dnn, &one, st->xd, st->x, st->wd, st->t0, st->cd, algo, s->ws, s->ws_bytes,
-        st->z ? &one : &zero, st->yd, st->z ? st->z : st->y, st->bd, st->t1, st->ad, st->yd, st->y);
+        st->z ? &one : &zero, st->yd,
+        st->z        ? st->z
+        : st->zero_z ? s->zero
+                     : st->y,
+        st->bd, st->dt == VGI_CU_F16 ? st->t2 : st->t1, st->ad, st->yd, st->y);
 }
 
 static cudnnStatus_t conv_plain_call(cuda_ctx *c, seg_state *s, const step *st,
@@ -2108,6 +2131,7 @@ static void cuda_segment_release(void *ctx, void *state) {
     cudaFree(s->arena);
     cudaFree(s->cpool);
     cudaFree(s->ws);
+    cudaFree(s->zero);
     (void)cudaGetLastError();
     vg_free(s->prof_ns);
     vg_free(s->steps);
@@ -2163,6 +2187,25 @@ static vg_status cuda_segment_prepare(void *ctx, const vgi_segment *seg, void **
                          "%s: segment %d: cannot allocate %zu MiB of device memory for "
                          "activations: %s; use a smaller batch or another device",
                          c->name, seg->index, s->arena_bytes >> 20, cudaGetErrorString(e));
+        goto done;
+    }
+    /* cuDNN's fused call may read z even with alpha2 = 0 (0 * NaN is NaN): fused fp16
+     * convs without a residual get a block of zeros as z, never y, whose slot can hold
+     * float32 bits (the input's staging, say) that read as f16 NaN. The arena is zeroed
+     * too, so that a first run never sees whatever used the memory before. */
+    if (b.zero_bytes && (e = cudaMalloc(&s->zero, b.zero_bytes)) != cudaSuccess) {
+        (void)cudaGetLastError();
+        st = vgi_err_set(err, VG_E_BACKEND,
+                         "%s: segment %d: cannot allocate %zu MiB of device memory: %s; use a "
+                         "smaller batch or another device",
+                         c->name, seg->index, b.zero_bytes >> 20, cudaGetErrorString(e));
+        goto done;
+    }
+    if ((s->arena_bytes &&
+         (e = cudaMemsetAsync(s->arena, 0, s->arena_bytes, c->stream)) != cudaSuccess) ||
+        (b.zero_bytes &&
+         (e = cudaMemsetAsync(s->zero, 0, b.zero_bytes, c->stream)) != cudaSuccess)) {
+        st = cu_err(c, err, e, "clearing device memory", NULL);
         goto done;
     }
     if (b.cbytes) {
@@ -2538,6 +2581,8 @@ vg_status vgi_cuda_backend_create(const vgi_device *dev, vgi_backend *out, vgi_e
     c->find         = !(env && !strcmp(env, "0"));
     env             = getenv("VIGIL_CUDA_PROFILE");
     c->profile      = env && !strcmp(env, "1");
+    env             = getenv("VIGIL_CUDA_FP16_FUSE");
+    c->fuse16       = env && !strcmp(env, "1");
     cudaError_t    e;
     cudnnStatus_t  ds;
     cublasStatus_t bs;
