@@ -2115,6 +2115,20 @@ static void log_profile(const cuda_ctx *c, const seg_state *s) {
     }
 }
 
+/* Device memory for a segment (nothing for 0 bytes); the error names what it was for. */
+static vg_status dev_alloc(cuda_ctx *c, const vgi_segment *seg, void **p, size_t bytes,
+                           const char *what, vgi_err *err) {
+    cudaError_t e;
+    if (!bytes || (e = cudaMalloc(p, bytes)) == cudaSuccess)
+        return VG_OK;
+    (void)cudaGetLastError();
+    *p = NULL;
+    return vgi_err_set(err, VG_E_BACKEND,
+                       "%s: segment %d: cannot allocate %zu MiB of device memory for %s: %s; use "
+                       "a smaller batch, a smaller model or another device",
+                       c->name, seg->index, bytes >> 20, what, cudaGetErrorString(e));
+}
+
 static void cuda_segment_release(void *ctx, void *state) {
     cuda_ctx  *c = ctx;
     seg_state *s = state;
@@ -2181,26 +2195,14 @@ static vg_status cuda_segment_prepare(void *ctx, const vgi_segment *seg, void **
         st = nomem(&b);
         goto done;
     }
-    if (s->arena_bytes && (e = cudaMalloc(&s->arena, s->arena_bytes)) != cudaSuccess) {
-        (void)cudaGetLastError();
-        st = vgi_err_set(err, VG_E_BACKEND,
-                         "%s: segment %d: cannot allocate %zu MiB of device memory for "
-                         "activations: %s; use a smaller batch or another device",
-                         c->name, seg->index, s->arena_bytes >> 20, cudaGetErrorString(e));
+    if ((st = dev_alloc(c, seg, &s->arena, s->arena_bytes, "activations", err)))
         goto done;
-    }
     /* cuDNN's fused call may read z even with alpha2 = 0 (0 * NaN is NaN): fused fp16
      * convs without a residual get a block of zeros as z, never y, whose slot can hold
      * float32 bits (the input's staging, say) that read as f16 NaN. The arena is zeroed
      * too, so that a first run never sees whatever used the memory before. */
-    if (b.zero_bytes && (e = cudaMalloc(&s->zero, b.zero_bytes)) != cudaSuccess) {
-        (void)cudaGetLastError();
-        st = vgi_err_set(err, VG_E_BACKEND,
-                         "%s: segment %d: cannot allocate %zu MiB of device memory: %s; use a "
-                         "smaller batch or another device",
-                         c->name, seg->index, b.zero_bytes >> 20, cudaGetErrorString(e));
+    if ((st = dev_alloc(c, seg, &s->zero, b.zero_bytes, "zeros", err)))
         goto done;
-    }
     if ((s->arena_bytes &&
          (e = cudaMemsetAsync(s->arena, 0, s->arena_bytes, c->stream)) != cudaSuccess) ||
         (b.zero_bytes &&
@@ -2209,14 +2211,8 @@ static vg_status cuda_segment_prepare(void *ctx, const vgi_segment *seg, void **
         goto done;
     }
     if (b.cbytes) {
-        if ((e = cudaMalloc(&s->cpool, b.cbytes)) != cudaSuccess) {
-            (void)cudaGetLastError();
-            st = vgi_err_set(err, VG_E_BACKEND,
-                             "%s: segment %d: cannot allocate %zu MiB of device memory for "
-                             "weights: %s",
-                             c->name, seg->index, b.cbytes >> 20, cudaGetErrorString(e));
+        if ((st = dev_alloc(c, seg, &s->cpool, b.cbytes, "weights", err)))
             goto done;
-        }
         s->cpool_bytes = b.cbytes;
         /* on this (non-blocking) stream: a plain cudaMemcpy runs on the legacy default
          * stream, which this stream does not wait for */
