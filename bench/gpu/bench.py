@@ -10,9 +10,10 @@ architectures, in the same run.
                          (yolov7-tiny, hrnet-mini-w8, hrnet-mini-w8-dynbatch: model,
                          input and ONNX Runtime CPU output, same file names) for
                          the gpu tests, since ../shared does not travel to the
-                         GPU machine
-          DIR/bench/     hrnet-w32-dynbatch.onnx, yolov7.onnx and the PyTorch
-                         modules (torch.save) for `bench.py run`
+                         GPU machine; also torch-fp16-error.json, PyTorch's own
+                         fp32/fp16 error on those models by the tests' metric
+          DIR/bench/     hrnet-w32-dynbatch.onnx and yolov7.onnx for `bench.py run`,
+                         which rebuilds the same PyTorch modules (they do not pickle)
     bench.py run --models DIR/bench [--vigil VIGIL | --vigil-bench VIGIL_GPU_BENCH]
                  [--json OUT.json] [--markdown OUT.md]
         HRNet-W32 256x192 at batch 1, 8, 32, 64 and YOLOv7 640 at batch 1, in fp32
@@ -136,16 +137,16 @@ def channels_last(torch, net):
     return net
 
 
-def build_net(torch, np, name, sets, device="cpu"):
+def build_net(torch, np, name, sets):
     """The generator's module with its fixed-seed weights, BatchNorm folded (models.calibrate
-    on the same calibration batch as gen_models.py), on `device`."""
+    on the same calibration batch as gen_models.py, on the CPU: the generator makes some
+    of its tensors there)."""
     import gen_models
     import models
 
     ctor, iset, _, _, _ = gen_models.MODELS[name]
-    net = ctor().to(device)
     calib = torch.from_numpy(np.concatenate([sets[iset]["real"], sets[iset]["random"]], 0))
-    return models.calibrate(net, calib.to(device))
+    return models.calibrate(ctor(), calib)
 
 
 def cmd_models(args):
@@ -154,7 +155,6 @@ def cmd_models(args):
     import torch
 
     import gen_models
-    import models
 
     torch.set_num_threads(min(16, os.cpu_count() or 1))
     t0 = time.time()
@@ -315,15 +315,8 @@ def cmd_run(args):
     sets = gen_models.make_inputs(os.path.join(args.models, "inputs-work"))
     for name, onnx, in_name, shape, unit in cases:
         if name not in nets:
-            # rebuilt and calibrated on the GPU (float64): the same fixed-seed weights as
-            # the ONNX file up to float64 rounding, which timing does not see
-            try:
-                net = build_net(torch, np, name, sets, "cuda")
-            except Exception as e:  # noqa: BLE001  (the generator may assume the CPU)
-                print(f"bench.py: calibrating {name} on the GPU failed ({e}); on the CPU",
-                      flush=True)
-                net = build_net(torch, np, name, sets).cuda()
-            nets[name] = channels_last(torch, net.eval())
+            # rebuilt as `models` built the ONNX file: the same weights
+            nets[name] = channels_last(torch, build_net(torch, np, name, sets).cuda().eval())
         for precision in ("fp32", "fp16"):
             row = {"model": name, "batch": shape[0], "precision": precision, "unit": unit}
             row.update(vigil_time(args, os.path.join(args.models, onnx), shape, in_name,

@@ -494,13 +494,11 @@ vg_status vg_session_input_buffer(vg_session *s, const char *name, const vg_shap
     vg_status st = check_input(s, name, shape, &i);
     if (st)
         return st;
-    vg_shape    was_shape = s->in_shapes[i];
-    const void *was_data  = s->in_data[i];
-    vgi_plan   *p;
+    vg_shape  was = s->in_shapes[i];
+    vgi_plan *p;
     s->in_shapes[i] = *shape;
     if ((st = get_plan(s, i, &p)) != VG_OK) {
-        s->in_shapes[i] = was_shape;
-        s->in_data[i]   = was_data;
+        s->in_shapes[i] = was; /* the binding stays as it was */
         return st;
     }
     /* graph inputs always live in the plan's arena (vgi_plan_run copies other memory in) */

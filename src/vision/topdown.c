@@ -432,11 +432,11 @@ static vg_status gather_outputs(vg_topdown *td, const vg_model *m, vg_session *s
     return VG_OK;
 }
 
-/* The session's own buffer for a model input of `n` leading items (pre-processing writes
- * straight into it: no copy at run time, and page-locked memory on a GPU). */
-static vg_status session_input(vg_topdown *td, vg_session *s, const char *name,
-                               const int64_t *dims, size_t want_bytes, const char *what,
-                               vg_tensor *buf) {
+/* The session's own buffer for a 4-D model input of shape `dims`, bound as that input
+ * (pre-processing writes straight into it: no copy at run time, and page-locked memory on
+ * a GPU). */
+static vg_status session_input(vg_topdown *td, vg_session *s, const char *name, const int64_t *dims,
+                               size_t want_bytes, const char *what, vg_tensor *buf) {
     vg_shape shape = {.ndim = 4};
     memcpy(shape.dims, dims, 4 * sizeof(int64_t));
     vg_status st = vg_session_input_buffer(s, name, &shape, buf);
@@ -495,8 +495,8 @@ static vg_status run_pose(vg_topdown *td, const vg_image *img, int32_t n, vg_top
         if (!td->p_fixed_batch && c < td->chunk_persons)
             while (c & (c - 1)) /* the largest power of two <= c */
                 c &= c - 1;
-        int32_t items = td->p_fixed_batch ? td->chunk_items : (flip ? 2 * c : c);
-        int32_t used  = flip ? 2 * c : c;
+        int32_t   items   = td->p_fixed_batch ? td->chunk_items : (flip ? 2 * c : c);
+        int32_t   used    = flip ? 2 * c : c;
         int64_t   t0      = vg_clock_ns();
         int64_t   dims[4] = {items, td->p_item_dims[0], td->p_item_dims[1], td->p_item_dims[2]};
         size_t    bytes   = td->p_item_bytes * (size_t)items;

@@ -218,7 +218,7 @@ static void test_input_buffer(void) {
             VG_CHECK_OK(vg_session_set_input(s, "x:0", &in));
             VG_CHECK_OK(vg_session_run(s));
             VG_CHECK_OK(vg_session_get_output(s, "out", &out));
-            float first = ((float *)out.data)[0];
+            float     first = ((float *)out.data)[0];
             vg_tensor again;
             VG_CHECK_OK(vg_session_input_buffer(s, "x:0", &shape, &again));
             VG_CHECK(again.data == buf.data);

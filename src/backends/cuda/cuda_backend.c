@@ -39,7 +39,7 @@
  * a binary op inside the binary kernel. Whether cuDNN accepts a fused call is
  * probed once at preparation; otherwise the conv runs alone and one epilogue
  * kernel adds bias and residual and applies the activation. fp16 convs are not
- * fused (see prep_conv).
+ * fused by default (see prep_conv).
  *
  * View nodes (reshape, squeeze, ...) are elided by the engine; when a view's
  * source was produced by this segment, its readers here use the same device
@@ -2013,10 +2013,9 @@ static vg_status choose_algos(cuda_ctx *c, seg_state *s, const vgi_segment *seg,
         else
             st->impl = CONV_CUDNN;
     }
-    /* and each plain one: the heuristic fallback above, and a search result shared by
-     * descriptors that differ where the key does not look, can name an algorithm that the
-     * call refuses. Then IMPLICIT_GEMM (no workspace, the most general), else the direct
-     * kernel, with a warning that says why. */
+    /* and each plain one: the algorithm can still be refused (seen on an H100 for one named
+     * by the heuristic fallback above when the search found none). Then IMPLICIT_GEMM (no
+     * workspace, the most general), else the direct kernel, with a warning that says why. */
     for (int i = 0; i < s->n_steps; i++) {
         step *st = &s->steps[i];
         if (st->kind != S_CONV || st->deconv || st->impl != CONV_CUDNN)
