@@ -21,6 +21,7 @@
 #include "test.h"
 #include "test_graph.h"
 #include "vigil/alloc.h"
+#include "vigil/log.h"
 
 #define ATOL 1e-4
 #define RTOL 1e-4
@@ -614,7 +615,100 @@ static void test_hardswish_fusion(void) {
     }
 }
 
+/* ---- Winograd convolutions ----------------------------------------------------------------- */
+
+static int wino_steps; /* Winograd convolutions the backend planned (from its trace log) */
+
+static void count_wino(vg_log_level level, const char *ctx, const char *msg, void *user) {
+    (void)level, (void)ctx, (void)user;
+    if (strstr(msg, "Winograd F(2x2,3x3)"))
+        wino_steps++;
+}
+
+/*
+ * 3x3 stride-1 convolutions with 16 or more channels on both sides run as Winograd F(2x2,3x3)
+ * (wino.h) on AVX2 machines: odd sizes (partial 2x2 tiles), every padding form including a
+ * folded Pad, output channels that are not a multiple of 16, batch 3, every fused post-op the
+ * kernel implements, a residual Add with an activation after it, and the three ways work is
+ * shared (one thread; whole chunks per thread; the team on one chunk: 128 channels at 8 x 8
+ * give too few tiles to go round). Same oracle and tolerance as the other cases. The trace log
+ * must show the Winograd steps, so the cases cannot pass through oneDNN instead.
+ */
+static void test_winograd(void) {
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        VG_SKIP("this CPU has no AVX2 + FMA: convolutions stay on oneDNN");
+    const char *off = getenv("VIGIL_CPU_WINOGRAD");
+    if (off && !strcmp(off, "0"))
+        VG_SKIP("VIGIL_CPU_WINOGRAD=0 switches the Winograd kernel off");
+    static const struct {
+        vgi_layout   l;
+        vgi_pad_mode pm;
+        int64_t      n, h, w, c, oc;
+        vgi_act_kind act;
+        float        a, b;
+        int          extra; /* 1: explicit asymmetric pads, 2: Pad node folded in, 3: residual */
+    } cs[] = {
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 13, 11, 16, 16, VGI_ACT_RELU, 0, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 3, 9, 14, 24, 40, VGI_ACT_LEAKY, 0.1f, 0, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_VALID, 1, 12, 9, 32, 24, VGI_ACT_SILU, 0, 0, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_EXPLICIT, 1, 10, 7, 16, 32, VGI_ACT_CLIP, -0.5f, 0.5f, 1},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 7, 8, 16, 16, VGI_ACT_HARD_SWISH, 0, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 7, 8, 16, 16, VGI_ACT_SIGMOID, 0, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 7, 8, 16, 16, VGI_ACT_RELU6, 0, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 7, 8, 16, 16, VGI_ACT_HARD_SIGMOID, 0.2f, 0.5f, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_SAME_UPPER, 1, 7, 8, 16, 16, VGI_ACT_NONE, 0, 0, 0},
+        {VGI_LAYOUT_NHWC, VGI_PAD_VALID, 1, 11, 10, 16, 16, VGI_ACT_RELU, 0, 0, 2},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3, 13, 9, 32, 32, VGI_ACT_NONE, 0, 0, 3},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 40, 40, 16, 16, VGI_ACT_RELU, 0, 0, 3},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 8, 8, 128, 128, VGI_ACT_NONE, 0, 0, 3},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 36, 24, 16, 16, VGI_ACT_RELU, 0, 0, 0},
+    };
+    vg_log_level level = vg_log_get_level();
+    vg_log_set_sink(count_wino, NULL);
+    vg_log_set_level(VG_LOG_TRACE);
+    for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            tg t;
+            tg_init(&t);
+            bool    nchw = cs[i].l == VGI_LAYOUT_NCHW;
+            int64_t d[4] = {cs[i].n, cs[i].h, cs[i].w, cs[i].c};
+            if (nchw)
+                d[1] = cs[i].c, d[2] = cs[i].h, d[3] = cs[i].w;
+            int       x  = tg_input(&t, "x", 4, d);
+            vgi_attrs at = tg_conv_attr(cs[i].l, cs[i].pm, 3, 1, 1, 1, cs[i].act, cs[i].a, cs[i].b);
+            if (cs[i].extra == 1) {
+                at.conv.pads[0] = 2, at.conv.pads[1] = 1, at.conv.pads[2] = 1, at.conv.pads[3] = 2;
+            } else if (cs[i].extra == 2) { /* NHWC Pad of H by (1, 2) and W by (2, 1) */
+                int64_t   pd[2]   = {4, 2};
+                int32_t   pads[8] = {0, 0, 1, 2, 2, 1, 0, 0};
+                vgi_attrs pa;
+                memset(&pa, 0, sizeof(pa));
+                pa.pad.mode = VGI_PADFILL_CONSTANT;
+                int in[2]   = {x, tg_const_i32(&t, "pads", 2, pd, pads)};
+                x           = tg_node(&t, VGI_OP_PAD, "pad", in, 2, &pa);
+            }
+            int y = add_conv(&t, "conv", x, cs[i].c, cs[i].oc, &at);
+            if (cs[i].extra == 3) { /* second conv + residual Add + relu, all fused */
+                int y2     = add_conv(&t, "conv2", y, cs[i].oc, cs[i].oc, &at);
+                int in[2]  = {y2, y};
+                int r      = tg_node(&t, VGI_OP_ADD, "residual", in, 2, NULL);
+                int in2[1] = {r};
+                y          = tg_node(&t, VGI_OP_RELU, "relu", in2, 1, NULL);
+            }
+            tg_output(&t, y);
+            wino_steps = 0;
+            tg_check(&t, "cpu", threads);
+            VG_CHECK_MSG(wino_steps == (cs[i].extra == 3 ? 2 : 1),
+                         "case %zu, %d thread(s): %d Winograd convolution(s) planned", i, threads,
+                         wino_steps);
+        }
+    }
+    vg_log_set_sink(NULL, NULL);
+    vg_log_set_level(level);
+}
+
 static const vg_test_case cases[] = {
+    {"conv 3x3 stride 1 by Winograd F(2x2,3x3): shapes, post-ops, threads", test_winograd},
     {"hard-swish folded into a convolution", test_hardswish_fusion},
     {"top-k", test_topk},
     {"scalar ops folded into convolutions", test_scalar_fusion},

@@ -55,11 +55,13 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend_impl.h"
 #include "backends/cpu_dnnl/cpu_kernels.h"
 #include "backends/cpu_dnnl/dnnl_impl.h"
+#include "backends/cpu_dnnl/wino.h"
 #include "core/core_impl.h"
 #include "engine/engine_impl.h"
 #include "vigil/alloc.h"
@@ -69,7 +71,8 @@
  * model constant, which outlives the instance. */
 typedef struct packed_w {
     const void        *src;
-    dnnl_memory_desc_t src_md, md;
+    dnnl_memory_desc_t src_md, md; /* wino: md is 1-D, the transformed size */
+    bool               wino;       /* Winograd-transformed (wino.h), not a oneDNN layout */
     void              *data;
 } packed_w;
 
@@ -77,16 +80,19 @@ typedef struct cpu_ctx {
     vgi_dnnl  d;
     packed_w *pw; /* n_pw entries, unordered */
     int       n_pw, cap_pw;
+    bool      wino; /* 3x3 stride-1 convolutions by Winograd (CPU can, not switched off) */
 } cpu_ctx;
 
 /* ---- per-segment state ------------------------------------------------------------------ */
 
 typedef struct step {
     int           node;
-    bool          is_c; /* a plain C kernel (ck) instead of a oneDNN primitive */
+    bool          is_c;    /* a plain C kernel (ck) instead of a oneDNN primitive */
+    bool          is_wino; /* a Winograd convolution (wk) */
     vgi_dnnl_prim prim;
     vgi_dnnl_bufs bufs;
     vgi_ck        ck;
+    vgi_wino      wk;
 } step;
 
 /* A segment-owned activation buffer while the segment is being built: a placeholder
@@ -178,12 +184,12 @@ static bool md_eq(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
  * plan already packed them, else packed now and kept for the instance's life.
  */
 static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_desc_t *src_md,
-                                const dnnl_memory_desc_t *md, void **out) {
+                                const dnnl_memory_desc_t *md, bool wino, void **out) {
     cpu_ctx   *c = b->c;
     seg_state *s = b->s;
     for (int i = 0; i < c->n_pw; i++) {
         packed_w *e = &c->pw[i];
-        if (e->src == src && md_eq(&e->src_md, src_md) && md_eq(&e->md, md)) {
+        if (e->src == src && e->wino == wino && md_eq(&e->src_md, src_md) && md_eq(&e->md, md)) {
             s->n_shared++;
             *out = e->data;
             return VG_OK;
@@ -203,12 +209,17 @@ static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_d
         return vgi_err_set(b->err, VG_E_NOMEM,
                            "cpu backend: out of memory for %zu bytes of weights", bytes);
     memset(data, 0, bytes ? bytes : 64); /* padded blocks stay zero */
-    vg_status st = vgi_dnnl_reorder_once(&c->d, src_md, src, md, data);
-    if (st != VG_OK) {
-        vg_aligned_free(data);
-        return fail_dnnl(b, st);
+    if (wino) {                          /* src_md: o x c x 3 x 3 */
+        vgi_wino_pack(src, src_md->dims[0], src_md->dims[1], data);
+    } else {
+        vg_status st = vgi_dnnl_reorder_once(&c->d, src_md, src, md, data);
+        if (st != VG_OK) {
+            vg_aligned_free(data);
+            return fail_dnnl(b, st);
+        }
     }
-    c->pw[c->n_pw++] = (packed_w){.src = src, .src_md = *src_md, .md = *md, .data = data};
+    c->pw[c->n_pw++] =
+        (packed_w){.src = src, .src_md = *src_md, .md = *md, .wino = wino, .data = data};
     s->n_packed++;
     s->weight_bytes += bytes;
     *out = data;
@@ -1118,6 +1129,114 @@ static int resolve_padded(builder *b, int x, const int *perm, int *sperm, int64_
     return vi->view_src;
 }
 
+/* The wino.h form of a post-op chain (false if it holds one the kernel lacks). */
+static bool wino_posts(const vgi_dnnl_conv_params *p, vgi_wino *k) {
+    for (int i = 0; i < p->npost; i++) {
+        const vgi_dnnl_post *q = &p->post[i];
+        vgi_wino_post       *w = &k->post[k->npost++];
+        w->alpha = q->alpha, w->beta = q->beta;
+        if (q->kind == VGI_DNNL_POST_BINARY) {
+            if (q->binary_alg != dnnl_binary_add)
+                return false;
+            w->op = VGI_WINO_RESIDUAL;
+            continue;
+        }
+        switch (q->act) {
+        case VGI_DNNL_ACT_RELU:
+            w->op = VGI_WINO_RELU;
+            break;
+        case VGI_DNNL_ACT_CLIP:
+            w->op = VGI_WINO_CLIP;
+            break;
+        case VGI_DNNL_ACT_LINEAR:
+            w->op = VGI_WINO_LINEAR;
+            break;
+        case VGI_DNNL_ACT_SIGMOID:
+            w->op = VGI_WINO_SIGMOID;
+            break;
+        case VGI_DNNL_ACT_SWISH:
+            w->op = VGI_WINO_SWISH;
+            break;
+        case VGI_DNNL_ACT_HARDSWISH:
+            w->op = VGI_WINO_HARDSWISH;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * A dense 3x3 stride-1 convolution by Winograd F(2x2, 3x3) (wino.h) with all of p's
+ * post-ops fused, on nChw8c. *done stays false, and nothing is emitted, when the kernel
+ * does not apply (shape, post-op, CPU or VIGIL_CPU_WINOGRAD=0); oneDNN then takes it.
+ * Below 16 channels on either side the matrix products are too thin to win.
+ */
+static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, const int *sperm,
+                           const int *perm, int w, int bias, int v, int res_v, bool *done) {
+    *done = false;
+    if (!b->c->wino || p->groups != 1 || p->kh != 3 || p->kw != 3 || p->stride[0] != 1 ||
+        p->stride[1] != 1 || p->dilation[0] != 1 || p->dilation[1] != 1 || p->ic % 8 != 0 ||
+        p->oc % 8 != 0 || p->ic < 16 || p->oc < 16 || p->pad_l[0] < 0 || p->pad_l[1] < 0)
+        return VG_OK;
+    vgi_wino k;
+    memset(&k, 0, sizeof(k));
+    if (!wino_posts(p, &k))
+        return VG_OK;
+    k.n = p->n, k.c = p->ic, k.h = p->ih, k.w = p->iw;
+    k.o = p->oc, k.oh = p->oh, k.ow = p->ow;
+    k.pad_t = p->pad_l[0], k.pad_l = p->pad_l[1];
+    k.threads = b->c->d.threads;
+    vgi_wino_plan(&k);
+
+    dnnl_memory_desc_t smd, dmd, wmd, umd;
+    int64_t            sd[4] = {p->n, p->ic, p->ih, p->iw}, dd[4] = {p->n, p->oc, p->oh, p->ow};
+    int64_t            wd[4] = {p->oc, p->ic, 3, 3}, ud[1] = {(int64_t)vgi_wino_u_floats(k.o, k.c)};
+    vg_status          st = vgi_dnnl_md(&b->c->d, &smd, 4, sd, dnnl_nChw8c);
+    if (st == VG_OK)
+        st = vgi_dnnl_md(&b->c->d, &dmd, 4, dd, dnnl_nChw8c);
+    if (st == VG_OK)
+        st = vgi_dnnl_md(&b->c->d, &wmd, 4, wd, dnnl_oihw);
+    if (st == VG_OK)
+        st = vgi_dnnl_md(&b->c->d, &umd, 1, ud, dnnl_a);
+    if (st != VG_OK)
+        return fail_dnnl(b, st);
+    rep in[2];
+    int n_in = 1;
+    st       = get_rep(b, x, sperm, 4, &smd, &in[0]);
+    if (st == VG_OK && res_v >= 0)
+        st = get_rep(b, res_v, perm, 4, &dmd, &in[n_in++]);
+    void *u = NULL, *dst = NULL;
+    if (st == VG_OK)
+        st = packed_weights(b, T(b, w)->data, &wmd, &umd, true, &u);
+    if (st == VG_OK)
+        st = dst_storage(b, v, &dmd, perm, in, n_in, false, &dst);
+    if (st != VG_OK)
+        return st;
+    k.src  = in[0].ptr;
+    k.res  = res_v >= 0 ? in[1].ptr : NULL;
+    k.u    = u;
+    k.bias = bias >= 0 ? T(b, bias)->data : NULL;
+    k.dst  = dst;
+    vgi_dnnl_prim none;
+    vgi_dnnl_bufs nb;
+    memset(&none, 0, sizeof(none));
+    memset(&nb, 0, sizeof(nb));
+    st = add_step(b, &none, &nb);
+    if (st != VG_OK)
+        return st;
+    step *sp    = &b->s->steps[b->s->n_steps - 1];
+    sp->is_wino = true;
+    sp->wk      = k;
+    if (k.scratch_bytes > b->s->scratch_bytes)
+        b->s->scratch_bytes = k.scratch_bytes;
+    vg_log("cpu", VG_LOG_TRACE, "node '%s': Winograd F(2x2,3x3), %lld tiles in chunks of %lld%s",
+           b->n->name, (long long)k.tiles, (long long)k.chunk, k.team ? " shared by the team" : "");
+    *done = true;
+    return set_output(b, v, &dmd, dst, perm);
+}
+
 static vg_status prep_conv(builder *b, int pos, bool *fused) {
     const vgi_node      *n = b->n;
     const vgi_conv_attr *a = &n->attr.conv;
@@ -1153,6 +1272,7 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
 
     /* fusion: [acts] then a residual Add, then [acts] */
     int  v        = n->out[0];
+    int  res_v    = -1; /* the residual Add's other operand */
     bool residual = false;
     int  fz_ids[8], n_fz = 0, k = 0;
     rep  other;
@@ -1193,12 +1313,21 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
             q->binary_alg = dnnl_binary_add;
             q->binary_md  = other.md;
             residual      = true; /* one residual at most */
+            res_v         = o;
         } else {
             break;
         }
         fz_ids[n_fz++] = id;
         v              = m->out[0];
         k++;
+    }
+
+    bool      done = false;
+    vg_status wst  = prep_wino(b, &p, x, sperm, perm, w, bias, v, res_v, &done);
+    if (wst != VG_OK || done) {
+        for (int i = 0; wst == VG_OK && i < n_fz; i++)
+            fused[fz_ids[i]] = true;
+        return wst;
     }
 
     /* Try fused then unfused, each with a plain destination for an external value and then
@@ -1277,7 +1406,7 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
         vgi_dnnl_prim_fini(&prim);
         return fail_dnnl(b, st);
     }
-    st = packed_weights(b, T(b, w)->data, &wmd, &prim.wei_md, &wpk);
+    st = packed_weights(b, T(b, w)->data, &wmd, &prim.wei_md, false, &wpk);
     if (st != VG_OK) {
         vgi_dnnl_prim_fini(&prim);
         return st;
@@ -2140,6 +2269,12 @@ static vg_status prep_reduce(builder *b) {
 /* The pointer fields of step st that may point into activation memory. */
 static int step_ptrs(step *st, void **f[]) {
     int n = 0;
+    if (st->is_wino) {
+        f[n++] = (void **)&st->wk.src;
+        f[n++] = (void **)&st->wk.res;
+        f[n++] = (void **)&st->wk.dst;
+        return n;
+    }
     if (st->is_c) {
         f[n++] = (void **)&st->ck.a;
         f[n++] = (void **)&st->ck.b;
@@ -2366,8 +2501,10 @@ static vg_status cpu_segment_prepare(void *ctx, const vgi_segment *seg, void **s
         s->scratch = vg_aligned_alloc(64, s->scratch_bytes);
         if (!s->scratch)
             st = vgi_err_set(err, VG_E_NOMEM, "cpu backend: out of memory (scratchpad)");
-        for (int i = 0; st == VG_OK && i < s->n_steps; i++)
+        for (int i = 0; st == VG_OK && i < s->n_steps; i++) {
             s->steps[i].bufs.scratch = s->scratch;
+            s->steps[i].wk.scratch   = s->scratch;
+        }
     }
     vg_free(vi);
     vg_free(fused);
@@ -2392,6 +2529,10 @@ static vg_status run_steps(cpu_ctx *c, seg_state *s, const vgi_segment *seg, int
         step *st = &s->steps[i];
         if (st->is_c) {
             vgi_ck_run(&st->ck);
+            continue;
+        }
+        if (st->is_wino) {
+            vgi_wino_run(&st->wk);
             continue;
         }
         vg_status r = vgi_dnnl_prim_exec(&c->d, &st->prim, &st->bufs);
@@ -2454,6 +2595,10 @@ vg_status vgi_cpu_dnnl_backend_create(const vgi_device *dev, vgi_backend *out, v
         vg_free(c);
         return st;
     }
+    const char *wv = getenv("VIGIL_CPU_WINOGRAD");
+    __builtin_cpu_init(); /* wino.c is AVX2 + FMA code */
+    c->wino = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              !(wv && !strcmp(wv, "0"));
     out->iface = &cpu_iface;
     out->ctx   = c;
     return VG_OK;
