@@ -629,10 +629,12 @@ static void count_wino(vg_log_level level, const char *ctx, const char *msg, voi
  * 3x3 stride-1 convolutions with 16 or more channels on both sides run as Winograd F(2x2,3x3)
  * (wino.h) on AVX2 machines: odd sizes (partial 2x2 tiles), every padding form including a
  * folded Pad, output channels that are not a multiple of 16, batch 3, every fused post-op the
- * kernel implements, a residual Add with an activation after it, and the three ways work is
- * shared (one thread; whole chunks per thread; the team on one chunk: 128 channels at 8 x 8
- * give too few tiles to go round). Same oracle and tolerance as the other cases. The trace log
- * must show the Winograd steps, so the cases cannot pass through oneDNN instead.
+ * kernel implements, a residual Add with an activation after it, and every way work is
+ * shared: one thread; whole chunks per thread (40 x 40); the team on one chunk (48 channels
+ * at 16 x 16) or on several (36 x 24); filters transformed while running (maps under 64
+ * tiles), in one chunk or several (128 channels, 13 x 13, batch 3). Same oracle and tolerance
+ * as the other cases. The trace log must show the Winograd steps, so the cases cannot pass
+ * through oneDNN instead.
  */
 static void test_winograd(void) {
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
@@ -662,6 +664,8 @@ static void test_winograd(void) {
         {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 40, 40, 16, 16, VGI_ACT_RELU, 0, 0, 3},
         {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 8, 8, 128, 128, VGI_ACT_NONE, 0, 0, 3},
         {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 36, 24, 16, 16, VGI_ACT_RELU, 0, 0, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 1, 16, 16, 48, 48, VGI_ACT_RELU, 0, 0, 0},
+        {VGI_LAYOUT_NCHW, VGI_PAD_SAME_UPPER, 3, 13, 13, 128, 128, VGI_ACT_NONE, 0, 0, 3},
     };
     vg_log_level level = vg_log_get_level();
     vg_log_set_sink(count_wino, NULL);

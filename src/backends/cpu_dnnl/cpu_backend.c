@@ -71,8 +71,8 @@
  * model constant, which outlives the instance. */
 typedef struct packed_w {
     const void        *src;
-    dnnl_memory_desc_t src_md, md; /* wino: md is 1-D, the transformed size */
-    bool               wino;       /* Winograd-transformed (wino.h), not a oneDNN layout */
+    dnnl_memory_desc_t src_md, md; /* wino: md is 1-D, the packed size */
+    int                wino;       /* 0: a oneDNN layout; wino.h's 1: transformed, 2: fly */
     void              *data;
 } packed_w;
 
@@ -184,7 +184,7 @@ static bool md_eq(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
  * plan already packed them, else packed now and kept for the instance's life.
  */
 static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_desc_t *src_md,
-                                const dnnl_memory_desc_t *md, bool wino, void **out) {
+                                const dnnl_memory_desc_t *md, int wino, void **out) {
     cpu_ctx   *c = b->c;
     seg_state *s = b->s;
     for (int i = 0; i < c->n_pw; i++) {
@@ -209,8 +209,10 @@ static vg_status packed_weights(builder *b, const void *src, const dnnl_memory_d
         return vgi_err_set(b->err, VG_E_NOMEM,
                            "cpu backend: out of memory for %zu bytes of weights", bytes);
     memset(data, 0, bytes ? bytes : 64); /* padded blocks stay zero */
-    if (wino) {                          /* src_md: o x c x 3 x 3 */
+    if (wino == 1) {                     /* src_md: o x c x 3 x 3 */
         vgi_wino_pack(src, src_md->dims[0], src_md->dims[1], data);
+    } else if (wino == 2) {
+        vgi_wino_pack_fly(src, src_md->dims[0], src_md->dims[1], data);
     } else {
         vg_status st = vgi_dnnl_reorder_once(&c->d, src_md, src, md, data);
         if (st != VG_OK) {
@@ -1167,6 +1169,12 @@ static bool wino_posts(const vgi_dnnl_conv_params *p, vgi_wino *k) {
     return true;
 }
 
+/* Below this many 2x2 output tiles per image, Winograd filters are transformed while running
+ * instead of stored (wino.h, vgi_wino_pack_fly): HRNet-W32 at 256 x 192 holds 316 MB with
+ * every filter stored, 250 MB with those of maps under 64 tiles not, and NanoDet stays
+ * within its memory budget (docs/BENCHMARKS.md). */
+#define WINO_FLY_TILES 64
+
 /*
  * A dense 3x3 stride-1 convolution by Winograd F(2x2, 3x3) (wino.h) with all of p's
  * post-ops fused, on nChw8c. *done stays false, and nothing is emitted, when the kernel
@@ -1188,12 +1196,15 @@ static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, con
     k.o = p->oc, k.oh = p->oh, k.ow = p->ow;
     k.pad_t = p->pad_l[0], k.pad_l = p->pad_l[1];
     k.threads = b->c->d.threads;
+    k.fly     = ((p->oh + 1) / 2) * ((p->ow + 1) / 2) < WINO_FLY_TILES;
     vgi_wino_plan(&k);
 
     dnnl_memory_desc_t smd, dmd, wmd, umd;
     int64_t            sd[4] = {p->n, p->ic, p->ih, p->iw}, dd[4] = {p->n, p->oc, p->oh, p->ow};
-    int64_t            wd[4] = {p->oc, p->ic, 3, 3}, ud[1] = {(int64_t)vgi_wino_u_floats(k.o, k.c)};
-    vg_status          st = vgi_dnnl_md(&b->c->d, &smd, 4, sd, dnnl_nChw8c);
+    int64_t            wd[4] = {p->oc, p->ic, 3, 3};
+    int64_t            ud[1] = {
+                   (int64_t)(k.fly ? vgi_wino_fly_floats(k.o, k.c) : vgi_wino_u_floats(k.o, k.c))};
+    vg_status st = vgi_dnnl_md(&b->c->d, &smd, 4, sd, dnnl_nChw8c);
     if (st == VG_OK)
         st = vgi_dnnl_md(&b->c->d, &dmd, 4, dd, dnnl_nChw8c);
     if (st == VG_OK)
@@ -1209,7 +1220,7 @@ static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, con
         st = get_rep(b, res_v, perm, 4, &dmd, &in[n_in++]);
     void *u = NULL, *dst = NULL;
     if (st == VG_OK)
-        st = packed_weights(b, T(b, w)->data, &wmd, &umd, true, &u);
+        st = packed_weights(b, T(b, w)->data, &wmd, &umd, k.fly ? 2 : 1, &u);
     if (st == VG_OK)
         st = dst_storage(b, v, &dmd, perm, in, n_in, false, &dst);
     if (st != VG_OK)
@@ -1231,8 +1242,10 @@ static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, con
     sp->wk      = k;
     if (k.scratch_bytes > b->s->scratch_bytes)
         b->s->scratch_bytes = k.scratch_bytes;
-    vg_log("cpu", VG_LOG_TRACE, "node '%s': Winograd F(2x2,3x3), %lld tiles in chunks of %lld%s",
-           b->n->name, (long long)k.tiles, (long long)k.chunk, k.team ? " shared by the team" : "");
+    vg_log("cpu", VG_LOG_TRACE,
+           "node '%s': Winograd F(2x2,3x3), %lld tiles in chunks of %lld%s, filters %s", b->n->name,
+           (long long)k.tiles, (long long)k.chunk, k.team ? " shared by the team" : "",
+           k.fly ? "transformed while running" : "transformed once");
     *done = true;
     return set_output(b, v, &dmd, dst, perm);
 }
@@ -1406,7 +1419,7 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
         vgi_dnnl_prim_fini(&prim);
         return fail_dnnl(b, st);
     }
-    st = packed_weights(b, T(b, w)->data, &wmd, &prim.wei_md, false, &wpk);
+    st = packed_weights(b, T(b, w)->data, &wmd, &prim.wei_md, 0, &wpk);
     if (st != VG_OK) {
         vgi_dnnl_prim_fini(&prim);
         return st;

@@ -18,6 +18,8 @@
  * others at a barrier. When there are too few chunks to go round (small feature maps,
  * where U is large and the tiles few) the whole team works on one chunk at a time instead:
  * the GEMM is split by (alpha, output block), so each thread reads only its share of U.
+ * `fly` kernels (wino.h) always work as a team: the GEMM is split by output block, and each
+ * thread transforms its blocks' filters into its own U buffer [16][c][16] before using them.
  *
  * The file is compiled with -mavx2 -mfma: nothing in it may run on a CPU without them (the
  * backend checks; see wino.h).
@@ -54,14 +56,17 @@ void vgi_wino_plan(vgi_wino *k) {
     chunk            = chunk < 2 * MR ? 2 * MR : chunk > 16 * MR ? 16 * MR : chunk;
     int     thr      = k->threads > 1 ? k->threads : 1;
     int64_t chunks   = (k->tiles + chunk - 1) / chunk;
-    k->team          = thr > 1 && chunks < 2 * thr;
-    if (k->team) /* one chunk for all tiles when they fit in twice the budget */
+    k->team          = k->fly || (thr > 1 && chunks < 2 * thr);
+    if (k->fly) /* up to 8x the budget: every chunk transforms all filters again */
+        chunk = k->tiles <= 8 * chunk ? round_up(k->tiles, MR) : 8 * chunk;
+    else if (k->team) /* one chunk for all tiles when they fit in twice the budget */
         chunk = k->tiles <= 2 * chunk ? round_up(k->tiles, MR) : chunk;
     else if (k->tiles < chunk)
         chunk = round_up(k->tiles, MR);
     k->chunk         = chunk;
     size_t one       = (size_t)(16 * chunk * (k->c + k->o16)) * sizeof(float);
-    k->scratch_bytes = k->team ? one : one * (size_t)thr;
+    size_t ubuf      = (size_t)(16 * k->c * NR) * sizeof(float);
+    k->scratch_bytes = k->fly ? one + ubuf * (size_t)thr : k->team ? one : one * (size_t)thr;
 }
 
 size_t vgi_wino_u_floats(int64_t o, int64_t c) {
@@ -85,6 +90,48 @@ void vgi_wino_pack(const float *w, int64_t o, int64_t c, float *u) {
                     int64_t a = 4 * i + j;
                     u[((a * ob16 + oc / NR) * c + ic) * NR + oc % NR] = (float)v;
                 }
+            }
+        }
+    }
+}
+
+size_t vgi_wino_fly_floats(int64_t o, int64_t c) {
+    return (size_t)(9 * round_up(o, NR) * c);
+}
+
+void vgi_wino_pack_fly(const float *w, int64_t o, int64_t c, float *g) {
+    memset(g, 0, vgi_wino_fly_floats(o, c) * sizeof(float));
+    for (int64_t oc = 0; oc < o; oc++)
+        for (int64_t ic = 0; ic < c; ic++)
+            for (int q = 0; q < 9; q++)
+                g[(((oc / NR) * c + ic) * 9 + q) * NR + oc % NR] = w[(oc * c + ic) * 9 + q];
+}
+
+/* U [16][c][16] of output block ob from the fly layout: G g G^T on 8 filters per vector. */
+static void fly_transform(const vgi_wino *k, int64_t ob, float *u) {
+    const __m256 half = _mm256_set1_ps(.5f);
+    for (int64_t ic = 0; ic < k->c; ic++) {
+        const float *g = k->u + ((ob * k->c + ic) * 9) * NR;
+        for (int h = 0; h < 2; h++) { /* two vectors of 8 output channels */
+            __m256 gg[9], t[4][3];
+            for (int q = 0; q < 9; q++)
+                gg[q] = _mm256_load_ps(g + q * NR + 8 * h);
+            for (int j = 0; j < 3; j++) { /* G g */
+                __m256 s = _mm256_add_ps(gg[j], gg[6 + j]);
+                t[0][j]  = gg[j];
+                t[1][j]  = _mm256_mul_ps(_mm256_add_ps(s, gg[3 + j]), half);
+                t[2][j]  = _mm256_mul_ps(_mm256_sub_ps(s, gg[3 + j]), half);
+                t[3][j]  = gg[6 + j];
+            }
+            float *o = u + ic * NR + 8 * h;
+            for (int i = 0; i < 4; i++) { /* (G g) G^T */
+                __m256 s = _mm256_add_ps(t[i][0], t[i][2]);
+                _mm256_store_ps(o + (4 * i + 0) * k->c * NR, t[i][0]);
+                _mm256_store_ps(o + (4 * i + 1) * k->c * NR,
+                                _mm256_mul_ps(_mm256_add_ps(s, t[i][1]), half));
+                _mm256_store_ps(o + (4 * i + 2) * k->c * NR,
+                                _mm256_mul_ps(_mm256_sub_ps(s, t[i][1]), half));
+                _mm256_store_ps(o + (4 * i + 3) * k->c * NR, t[i][2]);
             }
         }
     }
@@ -266,6 +313,21 @@ static void gemm_units(const chunk_ctx *x, int64_t u0, int64_t u1) {
     }
 }
 
+/* M for output blocks [b0, b1), filters transformed into u first (fly kernels). */
+static void gemm_fly(const chunk_ctx *x, int64_t b0, int64_t b1, float *u) {
+    const vgi_wino *k = x->k;
+    for (int64_t ob = b0; ob < b1; ob++) {
+        fly_transform(k, ob, u);
+        for (int a = 0; a < 16; a++) {
+            const float *bp = u + a * k->c * NR;
+            const float *ap = x->v + a * x->rows * k->c;
+            float       *cp = x->m + a * x->rows * k->o16 + ob * NR;
+            for (int64_t r = 0; r < x->rows; r += MR)
+                kern_6x16(k->c, ap + r * k->c, k->c, bp, cp + r * k->o16, k->o16);
+        }
+    }
+}
+
 /* Output tiles [r0, r1) of the chunk (r1 <= nt): inverse transform, bias, post-ops. */
 static void output_rows(const chunk_ctx *x, int64_t r0, int64_t r1) {
     const vgi_wino *k  = x->k;
@@ -347,8 +409,14 @@ static void run_team(void *arg) {
         split(x.rows, t, nt, &b, &e);
         input_rows(&x, b, e);
         GOMP_barrier();
-        split(16 * (k->o16 / NR), t, nt, &b, &e);
-        gemm_units(&x, b, e);
+        if (k->fly) {
+            float *u = x.m + 16 * k->chunk * k->o16 + (size_t)t * 16 * k->c * NR;
+            split(k->o16 / NR, t, nt, &b, &e);
+            gemm_fly(&x, b, e, u);
+        } else {
+            split(16 * (k->o16 / NR), t, nt, &b, &e);
+            gemm_units(&x, b, e);
+        }
         GOMP_barrier();
         split(x.nt, t, nt, &b, &e);
         output_rows(&x, b, e);

@@ -43,6 +43,7 @@ typedef struct vgi_wino {
     /* shape: src [n, c, h, w], dst [n, o, oh, ow], both nChw8c; c and o multiples of 8 */
     int64_t       n, c, h, w, o, oh, ow, pad_t, pad_l;
     int           threads; /* of the instance's OpenMP team */
+    bool          fly;     /* filters transformed while running (see vgi_wino_pack_fly) */
     int           npost;
     vgi_wino_post post[VGI_WINO_MAX_POST];
     /* set by vgi_wino_plan() */
@@ -64,6 +65,18 @@ size_t vgi_wino_u_floats(int64_t o, int64_t c);
 
 /* Transforms weights w (OIHW, o x c x 3 x 3) into u (vgi_wino_u_floats(o, c) floats). */
 void vgi_wino_pack(const float *w, int64_t o, int64_t c, float *u);
+
+/*
+ * The filters for `fly` kernels: w regrouped as [o16 / 16][c][9][16] (as many floats as w,
+ * vgi_wino_fly_floats(o, c)), transformed again for every chunk of tiles. Stored transformed
+ * filters take 16/9 of the weights' memory, which pays off where each filter element serves
+ * many tiles; on small feature maps (HRNet's 16 x 12 and 8 x 6 branches: 48 and 12 tiles)
+ * they would add most of the model's size again for little compute, so those transform on
+ * the fly, split by output channels over the team so that each filter is transformed once
+ * per chunk.
+ */
+size_t vgi_wino_fly_floats(int64_t o, int64_t c);
+void   vgi_wino_pack_fly(const float *w, int64_t o, int64_t c, float *g);
 
 /* Runs the convolution on the calling thread's OpenMP team (k->threads threads). */
 void vgi_wino_run(const vgi_wino *k);
