@@ -43,6 +43,10 @@
  * The scratchpad is shared by all steps of the segment. Nothing is allocated by
  * run_node() or segment_run().
  *
+ * Convolutions. Dense 3x3 stride-1 convolutions with 16+ channels on both sides run on
+ * the Winograd kernel (wino.h) when the CPU has AVX2 + FMA (VIGIL_CPU_WINOGRAD=0 turns it
+ * off), with the same fused post-ops and nChw8c layouts; every other one on oneDNN.
+ *
  * Fusion (decided here, not in the IR): a convolution takes its IR activation as
  * eltwise post-ops; following nodes that read only its output fold in too: unary
  * activations, binary ops with a constant scalar (as linear/clip), TF's hard-swish
