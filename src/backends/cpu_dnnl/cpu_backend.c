@@ -1137,38 +1137,25 @@ static int resolve_padded(builder *b, int x, const int *perm, int *sperm, int64_
 
 /* The wino.h form of a post-op chain (false if it holds one the kernel lacks). */
 static bool wino_posts(const vgi_dnnl_conv_params *p, vgi_wino *k) {
+    static const struct {
+        vgi_dnnl_act act;
+        vgi_wino_op  op;
+    } acts[] = {
+        {VGI_DNNL_ACT_RELU, VGI_WINO_RELU},     {VGI_DNNL_ACT_CLIP, VGI_WINO_CLIP},
+        {VGI_DNNL_ACT_LINEAR, VGI_WINO_LINEAR}, {VGI_DNNL_ACT_SIGMOID, VGI_WINO_SIGMOID},
+        {VGI_DNNL_ACT_SWISH, VGI_WINO_SWISH},   {VGI_DNNL_ACT_HARDSWISH, VGI_WINO_HARDSWISH},
+    };
     for (int i = 0; i < p->npost; i++) {
         const vgi_dnnl_post *q = &p->post[i];
         vgi_wino_post       *w = &k->post[k->npost++];
-        w->alpha = q->alpha, w->beta = q->beta;
-        if (q->kind == VGI_DNNL_POST_BINARY) {
-            if (q->binary_alg != dnnl_binary_add)
-                return false;
-            w->op = VGI_WINO_RESIDUAL;
-            continue;
-        }
-        switch (q->act) {
-        case VGI_DNNL_ACT_RELU:
-            w->op = VGI_WINO_RELU;
-            break;
-        case VGI_DNNL_ACT_CLIP:
-            w->op = VGI_WINO_CLIP;
-            break;
-        case VGI_DNNL_ACT_LINEAR:
-            w->op = VGI_WINO_LINEAR;
-            break;
-        case VGI_DNNL_ACT_SIGMOID:
-            w->op = VGI_WINO_SIGMOID;
-            break;
-        case VGI_DNNL_ACT_SWISH:
-            w->op = VGI_WINO_SWISH;
-            break;
-        case VGI_DNNL_ACT_HARDSWISH:
-            w->op = VGI_WINO_HARDSWISH;
-            break;
-        default:
+        w->alpha = q->alpha, w->beta = q->beta, w->op = 0;
+        if (q->kind == VGI_DNNL_POST_BINARY)
+            w->op = q->binary_alg == dnnl_binary_add ? VGI_WINO_RESIDUAL : 0;
+        for (size_t a = 0; q->kind == VGI_DNNL_POST_ELTWISE && a < VGI_ARRAY_SIZE(acts); a++)
+            if (acts[a].act == q->act)
+                w->op = acts[a].op;
+        if (w->op == 0)
             return false;
-        }
     }
     return true;
 }

@@ -263,40 +263,29 @@ static void input_rows(const chunk_ctx *x, int64_t r0, int64_t r1) {
     }
 }
 
-/* C[6][16] = A[6][K] (rows lda apart) x B[K][16] (contiguous), C rows ldc apart. */
+/* C[6][16] = A[6][K] (rows lda apart) x B[K][16] (contiguous), C rows ldc apart. The 6 x 2
+ * accumulators must live in 12 of the 16 ymm registers: the pragmas unroll the row loops so
+ * that they can (gcc -O2 without them keeps the array in memory, 3x slower). */
 static void kern_6x16(int64_t kk, const float *a, int64_t lda, const float *b, float *c,
                       int64_t ldc) {
-    __m256       c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256       c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda,
-                *a5 = a + 5 * lda;
+    __m256 acc[MR][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int64_t q = 0; q < kk; q++) {
-        __m256 b0 = _mm256_load_ps(b + q * 16), b1 = _mm256_load_ps(b + q * 16 + 8), s;
-        s   = _mm256_broadcast_ss(a0 + q);
-        c00 = _mm256_fmadd_ps(s, b0, c00);
-        c01 = _mm256_fmadd_ps(s, b1, c01);
-        s   = _mm256_broadcast_ss(a1 + q);
-        c10 = _mm256_fmadd_ps(s, b0, c10);
-        c11 = _mm256_fmadd_ps(s, b1, c11);
-        s   = _mm256_broadcast_ss(a2 + q);
-        c20 = _mm256_fmadd_ps(s, b0, c20);
-        c21 = _mm256_fmadd_ps(s, b1, c21);
-        s   = _mm256_broadcast_ss(a3 + q);
-        c30 = _mm256_fmadd_ps(s, b0, c30);
-        c31 = _mm256_fmadd_ps(s, b1, c31);
-        s   = _mm256_broadcast_ss(a4 + q);
-        c40 = _mm256_fmadd_ps(s, b0, c40);
-        c41 = _mm256_fmadd_ps(s, b1, c41);
-        s   = _mm256_broadcast_ss(a5 + q);
-        c50 = _mm256_fmadd_ps(s, b0, c50);
-        c51 = _mm256_fmadd_ps(s, b1, c51);
+        __m256 b0 = _mm256_load_ps(b + q * NR), b1 = _mm256_load_ps(b + q * NR + 8);
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) {
+            __m256 s  = _mm256_broadcast_ss(a + r * lda + q);
+            acc[r][0] = _mm256_fmadd_ps(s, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(s, b1, acc[r][1]);
+        }
     }
-    _mm256_storeu_ps(c, c00), _mm256_storeu_ps(c + 8, c01), c += ldc;
-    _mm256_storeu_ps(c, c10), _mm256_storeu_ps(c + 8, c11), c += ldc;
-    _mm256_storeu_ps(c, c20), _mm256_storeu_ps(c + 8, c21), c += ldc;
-    _mm256_storeu_ps(c, c30), _mm256_storeu_ps(c + 8, c31), c += ldc;
-    _mm256_storeu_ps(c, c40), _mm256_storeu_ps(c + 8, c41), c += ldc;
-    _mm256_storeu_ps(c, c50), _mm256_storeu_ps(c + 8, c51);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+        _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+        _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+    }
 }
 
 /* M[alpha][.][ob block] for the work units [u0, u1) of (alpha, 16-channel output block). */
