@@ -281,16 +281,24 @@ static vg_status add_step(builder *b, vgi_dnnl_prim *prim, const vgi_dnnl_bufs *
     return VG_OK;
 }
 
-/* Appends a C-kernel step for the current node. */
-static vg_status add_cstep(builder *b, const vgi_ck *ck) {
+/* Appends a step without a oneDNN primitive for the current node (*out: it, to fill in). */
+static vg_status add_own_step(builder *b, step **out) {
     vgi_dnnl_prim none;
     vgi_dnnl_bufs nb;
     memset(&none, 0, sizeof(none));
     memset(&nb, 0, sizeof(nb));
     vg_status st = add_step(b, &none, &nb);
+    *out         = st == VG_OK ? &b->s->steps[b->s->n_steps - 1] : NULL;
+    return st;
+}
+
+/* Appends a C-kernel step for the current node. */
+static vg_status add_cstep(builder *b, const vgi_ck *ck) {
+    step     *sp;
+    vg_status st = add_own_step(b, &sp);
     if (st == VG_OK) {
-        b->s->steps[b->s->n_steps - 1].is_c = true;
-        b->s->steps[b->s->n_steps - 1].ck   = *ck;
+        sp->is_c = true;
+        sp->ck   = *ck;
     }
     return st;
 }
@@ -1221,14 +1229,10 @@ static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, con
     k.u    = u;
     k.bias = bias >= 0 ? T(b, bias)->data : NULL;
     k.dst  = dst;
-    vgi_dnnl_prim none;
-    vgi_dnnl_bufs nb;
-    memset(&none, 0, sizeof(none));
-    memset(&nb, 0, sizeof(nb));
-    st = add_step(b, &none, &nb);
+    step *sp;
+    st = add_own_step(b, &sp);
     if (st != VG_OK)
         return st;
-    step *sp    = &b->s->steps[b->s->n_steps - 1];
     sp->is_wino = true;
     sp->wk      = k;
     if (k.scratch_bytes > b->s->scratch_bytes)

@@ -27,7 +27,6 @@
 #include "backends/cpu_dnnl/wino.h"
 
 #include <immintrin.h>
-#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
