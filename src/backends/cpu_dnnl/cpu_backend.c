@@ -1245,6 +1245,15 @@ static vg_status prep_wino(builder *b, const vgi_dnnl_conv_params *p, int x, con
     return set_output(b, v, &dmd, dst, perm);
 }
 
+/* Marks the nodes ids[0..n) as folded into the current node's convolution. */
+static void mark_fused(builder *b, bool *fused, const int *ids, int n) {
+    for (int i = 0; i < n; i++) {
+        fused[ids[i]] = true;
+        vg_log("cpu", VG_LOG_TRACE, "node '%s' fused into convolution '%s'",
+               b->g->nodes[ids[i]].name, b->n->name);
+    }
+}
+
 static vg_status prep_conv(builder *b, int pos, bool *fused) {
     const vgi_node      *n = b->n;
     const vgi_conv_attr *a = &n->attr.conv;
@@ -1333,8 +1342,8 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
     bool      done = false;
     vg_status wst  = prep_wino(b, &p, x, sperm, perm, w, bias, v, res_v, &done);
     if (wst != VG_OK || done) {
-        for (int i = 0; wst == VG_OK && i < n_fz; i++)
-            fused[fz_ids[i]] = true;
+        if (wst == VG_OK)
+            mark_fused(b, fused, fz_ids, n_fz);
         return wst;
     }
 
@@ -1394,11 +1403,7 @@ static vg_status prep_conv(builder *b, int pos, bool *fused) {
         v        = n->out[0];
         p        = pu;
     }
-    for (int i = 0; i < n_fz; i++) {
-        fused[fz_ids[i]] = true;
-        vg_log("cpu", VG_LOG_TRACE, "node '%s' fused into convolution '%s'",
-               b->g->nodes[fz_ids[i]].name, n->name);
-    }
+    mark_fused(b, fused, fz_ids, n_fz);
 
     /* weights packed once: IR OIHW = oneDNN (g)oihw */
     dnnl_memory_desc_t wmd;

@@ -62,9 +62,9 @@ void vgi_wino_plan(vgi_wino *k) {
         chunk = k->tiles <= 2 * chunk ? round_up(k->tiles, MR) : chunk;
     else if (k->tiles < chunk)
         chunk = round_up(k->tiles, MR);
-    k->chunk         = chunk;
-    size_t one       = (size_t)(16 * chunk * (k->c + k->o16)) * sizeof(float);
-    size_t ubuf      = (size_t)(16 * k->c * NR) * sizeof(float);
+    k->chunk       = chunk;
+    k->chunk_bytes = (size_t)(16 * chunk * (k->c + k->o16)) * sizeof(float);
+    size_t one = k->chunk_bytes, ubuf = (size_t)(16 * k->c * NR) * sizeof(float);
     k->scratch_bytes = k->fly ? one + ubuf * (size_t)thr : k->team ? one : one * (size_t)thr;
 }
 
@@ -379,8 +379,7 @@ static void run_team(void *arg) {
     int             t = omp_get_thread_num(), nt = omp_get_num_threads();
     int64_t         chunks = (k->tiles + k->chunk - 1) / k->chunk;
     if (!k->team) {
-        size_t one  = (size_t)(16 * k->chunk * (k->c + k->o16)) * sizeof(float);
-        float *mine = (float *)((char *)k->scratch + (size_t)t * one);
+        float *mine = (float *)((char *)k->scratch + (size_t)t * k->chunk_bytes);
         for (int64_t ci; (ci = atomic_fetch_add(&rc->next, 1)) < chunks;) {
             chunk_ctx x;
             chunk_at(k, ci, mine, &x);
@@ -398,7 +397,7 @@ static void run_team(void *arg) {
         input_rows(&x, b, e);
         GOMP_barrier();
         if (k->fly) {
-            float *u = x.m + 16 * k->chunk * k->o16 + (size_t)t * 16 * k->c * NR;
+            float *u = (float *)((char *)k->scratch + k->chunk_bytes) + (size_t)t * 16 * k->c * NR;
             split(k->o16 / NR, t, nt, &b, &e);
             gemm_fly(&x, b, e, u);
         } else {

@@ -50,7 +50,8 @@ typedef struct vgi_wino {
     int64_t tiles_w, tiles_h, tiles; /* 2x2 output tiles per row, per column, in all */
     int64_t chunk;                   /* tiles per unit of work (a multiple of 6) */
     int64_t o16;                     /* o rounded up to 16 */
-    bool    team; /* all threads share each chunk (few tiles) instead of one thread each */
+    bool    team;        /* all threads share each chunk (few tiles) instead of one thread each */
+    size_t  chunk_bytes; /* V and M of one chunk */
     size_t  scratch_bytes;
     /* bound before running */
     const float *src, *res, *u, *bias; /* u: vgi_wino_pack()'s layout; res, bias may be NULL */
